@@ -1,0 +1,17 @@
+//! keydesk-core: the domain of Keydesk — organizations, users, workspaces,
+//! members, API keys, connectors, usage and the audit log — and the one
+//! `Service` that applies its rules over SQLite or PostgreSQL. It knows
+//! nothing of Tauri or HTTP.
+
+pub mod authz;
+pub mod error;
+pub mod model;
+pub mod policy;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod text;
+
+pub use error::{Error, ErrorCode, Result};
+pub use secret::{checksum_ok, ApiKeySecret, KeyHasher, Sensitive};
+pub use service::{can_use, Actor, DailyCost, KeyAuth, NewUser, OrganizationPatch, Service};

@@ -1,0 +1,535 @@
+//! Integration tests of the Service over real databases: every scenario runs
+//! on a SQLite file and on PostgreSQL (see common/mod.rs).
+
+mod common;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use keydesk_core::model::*;
+use keydesk_core::{Actor, ErrorCode, NewUser, OrganizationPatch};
+use uuid::Uuid;
+
+use common::{envs, Env};
+
+async fn add_user(env: &Env, email: &str, role: OrgRole) -> Actor {
+    let u = env.svc.create_user(&env.admin, NewUser { email: email.into(), name: email.into(), org_role: role }).await.unwrap();
+    env.svc.actor(u.id).await.unwrap()
+}
+
+async fn workspace(env: &Env, name: &str) -> Workspace {
+    env.svc.create_workspace(&env.admin, NewWorkspace { name: name.into(), ..Default::default() }).await.unwrap()
+}
+
+fn new_key(ws: Uuid, name: &str) -> NewKey {
+    NewKey { workspace_id: ws, name: Some(name.into()), ..Default::default() }
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn first_run_creates_organization_admin_and_default_workspace_once() {
+    for env in envs().await {
+        let org = env.svc.organization().await.unwrap().expect("org exists");
+        assert_eq!(org.name, "Acme", "{}", env.label);
+        assert_eq!(env.admin.org_role, OrgRole::Admin);
+        let ws = env.svc.list_workspaces(&env.admin).await.unwrap();
+        assert_eq!(ws.len(), 1);
+        assert!(ws[0].is_default);
+        assert_eq!(ws[0].members_count, 1);
+        let again = env.svc.bootstrap("Other", "bob@example.com", "Bob").await.unwrap_err();
+        assert_eq!(again.code, ErrorCode::Conflict, "{}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn workspace_validation_errors_name_the_field() {
+    for env in envs().await {
+        let cases = [
+            (NewWorkspace { name: "  ".into(), ..Default::default() }, "name"),
+            (NewWorkspace { name: "x".repeat(256), ..Default::default() }, "name"),
+            (NewWorkspace { name: "ok".into(), icon: "abc".into(), ..Default::default() }, "icon"),
+            (NewWorkspace { name: "ok".into(), description: "d".repeat(256), ..Default::default() }, "description"),
+        ];
+        for (input, field) in cases {
+            let err = env.svc.create_workspace(&env.admin, input).await.unwrap_err();
+            assert_eq!(err.code, ErrorCode::Validation, "{}", env.label);
+            assert_eq!(err.field.as_deref(), Some(field), "{}", env.label);
+        }
+        // Nothing was created by the refused attempts.
+        assert_eq!(env.svc.list_workspaces(&env.admin).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn duplicate_workspace_name_is_a_conflict_naming_the_name() {
+    for env in envs().await {
+        workspace(&env, "Équipe Data").await;
+        let err = env
+            .svc
+            .create_workspace(&env.admin, NewWorkspace { name: "équipe data".into(), ..Default::default() })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Conflict, "{}", env.label);
+        assert_eq!(err.field.as_deref(), Some("name"));
+    }
+}
+
+#[tokio::test]
+async fn default_workspace_cannot_be_deleted() {
+    for env in envs().await {
+        let default = env.svc.list_workspaces(&env.admin).await.unwrap().remove(0);
+        let err = env.svc.delete_workspace(&env.admin, default.id, true).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Conflict, "{}", env.label);
+        assert_eq!(env.svc.list_workspaces(&env.admin).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_workspace_needs_confirmation_and_revokes_its_keys() {
+    for env in envs().await {
+        let ws = workspace(&env, "Temp").await;
+        let k1 = env.svc.create_key(&env.admin, new_key(ws.id, "one")).await.unwrap();
+        env.svc.create_key(&env.admin, new_key(ws.id, "two")).await.unwrap();
+        assert_eq!(env.svc.workspace_key_count(&env.admin, ws.id).await.unwrap(), 2);
+        let err = env.svc.delete_workspace(&env.admin, ws.id, false).await.unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("confirm"), "{}", env.label);
+        assert!(err.message.contains("2 API key"), "{}", err.message);
+        assert!(env.svc.authenticate_key(k1.secret.expose()).await.unwrap().is_some(), "unconfirmed delete changed nothing");
+        assert_eq!(env.svc.delete_workspace(&env.admin, ws.id, true).await.unwrap(), 2);
+        assert!(env.svc.authenticate_key(k1.secret.expose()).await.unwrap().is_none(), "{}", env.label);
+        let err = env.svc.get_workspace(&env.admin, ws.id).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+    }
+}
+
+#[tokio::test]
+async fn created_key_authenticates_and_is_listed_only_in_hidden_form() {
+    for env in envs().await {
+        let ws = workspace(&env, "Prod").await;
+        let created = env.svc.create_key(&env.admin, new_key(ws.id, "backend")).await.unwrap();
+        let secret = created.secret.expose().clone();
+        assert!(keydesk_core::checksum_ok(&secret));
+        let hidden = format!("{}...{}", &secret[..4], &secret[secret.len() - 4..]);
+        assert_eq!(created.key.hidden_key, hidden);
+        let auth = env.svc.authenticate_key(&secret).await.unwrap().expect("key authenticates");
+        assert_eq!(auth.key_id, created.key.key_id);
+        assert_eq!(auth.workspace_id, ws.id);
+        assert_eq!(auth.status, KeyStatus::Active);
+        let page = env.svc.list_keys(&env.admin, KeyFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap();
+        assert_eq!(page.total, 1);
+        let listed = serde_json::to_string(&page).unwrap();
+        assert!(listed.contains(&hidden));
+        assert!(!listed.contains(&secret), "{}: full secret in a listing", env.label);
+        // A key with one character changed is refused.
+        let mut wrong = secret.clone().into_bytes();
+        wrong[5] = if wrong[5] == b'a' { b'b' } else { b'a' };
+        assert!(env.svc.authenticate_key(std::str::from_utf8(&wrong).unwrap()).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn full_secret_is_never_written_to_the_database_file() {
+    let env = envs().await.into_iter().find(|e| e.label == "sqlite").unwrap();
+    let ws = workspace(&env, "Prod").await;
+    let mut secrets = vec![];
+    for i in 0..5 {
+        let k = env.svc.create_key(&env.admin, new_key(ws.id, &format!("k{i}"))).await.unwrap();
+        secrets.push(k.secret.expose().clone());
+        let r = env.svc.rotate_key(&env.admin, k.key.key_id, Some(3600)).await.unwrap();
+        secrets.push(r.secret.expose().clone());
+    }
+    env.svc.db().close().await;
+    let path = env.sqlite_path.clone().unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        if let Ok(more) = std::fs::read(format!("{}{suffix}", path.display())) {
+            bytes.extend(more);
+        }
+    }
+    for s in &secrets {
+        assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "secret found in the database file");
+        // Not even the random part alone.
+        let random = &s.as_bytes()[3..35];
+        assert!(!bytes.windows(random.len()).any(|w| w == random));
+    }
+}
+
+#[tokio::test]
+async fn key_search_matches_name_ignoring_case_and_accents_and_the_last_four() {
+    for env in envs().await {
+        let ws = workspace(&env, "Search").await;
+        env.svc.create_key(&env.admin, new_key(ws.id, "Données Prod")).await.unwrap();
+        env.svc.create_key(&env.admin, new_key(ws.id, "staging")).await.unwrap();
+        let k3 = env.svc.create_key(&env.admin, new_key(ws.id, "100% legit")).await.unwrap();
+        let search = |s: &str| KeyFilter { search: Some(s.into()), ..Default::default() };
+        let by_name = env.svc.list_keys(&env.admin, search("DONNEES")).await.unwrap();
+        assert_eq!(by_name.total, 1, "{}", env.label);
+        assert_eq!(by_name.keys[0].name.as_deref(), Some("Données Prod"));
+        let pct = env.svc.list_keys(&env.admin, search("0%")).await.unwrap();
+        assert_eq!(pct.total, 1, "{}: % is matched literally", env.label);
+        let secret = k3.secret.expose();
+        let last4 = secret[secret.len() - 4..].to_uppercase();
+        let by_last4 = env.svc.list_keys(&env.admin, search(&last4)).await.unwrap();
+        assert!(by_last4.keys.iter().any(|k| k.key_id == k3.key.key_id), "{}", env.label);
+        assert_eq!(env.svc.list_keys(&env.admin, search("nothing-like-this")).await.unwrap().total, 0);
+    }
+}
+
+#[tokio::test]
+async fn expiry_policy_clamps_new_keys_to_the_stricter_maximum() {
+    for env in envs().await {
+        let today = env.clock.now().date_naive();
+        env.svc
+            .update_organization(&env.admin, OrganizationPatch { key_max_days: Some(Some(30)), ..Default::default() })
+            .await
+            .unwrap();
+        let ws = workspace(&env, "Strict").await;
+        // A workspace may not be looser than the organization.
+        let err = env
+            .svc
+            .update_workspace(&env.admin, ws.id, WorkspacePatch { key_max_days: Some(Some(60)), ..Default::default() })
+            .await
+            .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("key_max_days"), "{}", env.label);
+        env.svc
+            .update_workspace(&env.admin, ws.id, WorkspacePatch { key_max_days: Some(Some(10)), ..Default::default() })
+            .await
+            .unwrap();
+        let no_date = env.svc.create_key(&env.admin, new_key(ws.id, "a")).await.unwrap();
+        assert_eq!(no_date.key.expiration_date, Some(today + Duration::days(10)), "{}", env.label);
+        assert!(no_date.expiration_clamped);
+        let far = env
+            .svc
+            .create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(365)), ..new_key(ws.id, "b") })
+            .await
+            .unwrap();
+        assert_eq!(far.key.expiration_date, Some(today + Duration::days(10)));
+        let near = env
+            .svc
+            .create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(3)), ..new_key(ws.id, "c") })
+            .await
+            .unwrap();
+        assert_eq!(near.key.expiration_date, Some(today + Duration::days(3)));
+        assert!(!near.expiration_clamped);
+        // In the default workspace only the organization's 30 days apply.
+        let default = env.svc.list_workspaces(&env.admin).await.unwrap().into_iter().find(|w| w.is_default).unwrap();
+        let k = env.svc.create_key(&env.admin, new_key(default.id, "d")).await.unwrap();
+        assert_eq!(k.key.expiration_date, Some(today + Duration::days(30)));
+    }
+}
+
+#[tokio::test]
+async fn key_without_policy_or_date_never_expires_and_past_dates_are_refused() {
+    for env in envs().await {
+        let ws = workspace(&env, "Open").await;
+        let k = env.svc.create_key(&env.admin, new_key(ws.id, "forever")).await.unwrap();
+        assert_eq!(k.key.expiration_date, None);
+        let err = env
+            .svc
+            .create_key(&env.admin, NewKey { expiration: Some(d("2020-01-01")), ..new_key(ws.id, "past") })
+            .await
+            .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("expiration"), "{}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn expired_key_is_refused_by_status_and_cannot_be_rotated_but_can_be_deleted() {
+    for env in envs().await {
+        let ws = workspace(&env, "Exp").await;
+        let today = env.clock.now().date_naive();
+        let k = env.svc.create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(2)), ..new_key(ws.id, "short") }).await.unwrap();
+        env.clock.advance(Duration::days(2));
+        assert_eq!(env.svc.get_key(&env.admin, k.key.key_id).await.unwrap().status, KeyStatus::Active, "valid through its last day");
+        env.clock.advance(Duration::days(1));
+        let key = env.svc.get_key(&env.admin, k.key.key_id).await.unwrap();
+        assert_eq!(key.status, KeyStatus::Expired, "{}", env.label);
+        assert_eq!(key.actions.rotate, ActionAvailability::Unavailable { reason: Some(UnavailableReason::KeyExpired) });
+        assert!(key.actions.delete.is_available());
+        let auth = env.svc.authenticate_key(k.secret.expose()).await.unwrap().unwrap();
+        assert_eq!(auth.status, KeyStatus::Expired);
+        let err = env.svc.rotate_key(&env.admin, k.key.key_id, None).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Conflict);
+        let expired = env.svc.list_keys(&env.admin, KeyFilter { status: Some(KeyStatus::Expired), ..Default::default() }).await.unwrap();
+        assert_eq!(expired.total, 1);
+        let active = env.svc.list_keys(&env.admin, KeyFilter { status: Some(KeyStatus::Active), ..Default::default() }).await.unwrap();
+        assert_eq!(active.total, 0);
+        env.svc.delete_key(&env.admin, k.key.key_id).await.unwrap();
+        assert!(env.svc.authenticate_key(k.secret.expose()).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn rotation_with_grace_keeps_both_keys_working_until_the_grace_ends() {
+    for env in envs().await {
+        let ws = workspace(&env, "Rot").await;
+        let old = env
+            .svc
+            .create_key(&env.admin, NewKey { connector_scope: Some(ConnectorScope::PrivateAndShared), ..new_key(ws.id, "svc") })
+            .await
+            .unwrap();
+        let new = env.svc.rotate_key(&env.admin, old.key.key_id, Some(3600)).await.unwrap();
+        assert_ne!(new.key.key_id, old.key.key_id);
+        assert_eq!(new.key.name.as_deref(), Some("svc"));
+        assert_eq!(new.key.workspace_id, ws.id);
+        assert_eq!(new.key.connector_scope, ConnectorScope::PrivateAndShared);
+        assert!(env.svc.authenticate_key(old.secret.expose()).await.unwrap().is_some(), "{}", env.label);
+        assert!(env.svc.authenticate_key(new.secret.expose()).await.unwrap().is_some());
+        assert_eq!(env.svc.list_keys(&env.admin, KeyFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap().total, 2);
+        env.clock.advance(Duration::seconds(3601));
+        assert!(env.svc.authenticate_key(old.secret.expose()).await.unwrap().is_none(), "{}", env.label);
+        assert!(env.svc.authenticate_key(new.secret.expose()).await.unwrap().is_some());
+        assert_eq!(env.svc.list_keys(&env.admin, KeyFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap().total, 1);
+        assert_eq!(env.svc.purge_rotated_keys().await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn rotation_without_grace_deletes_the_old_key_at_once() {
+    for env in envs().await {
+        let ws = workspace(&env, "Rot0").await;
+        let old = env.svc.create_key(&env.admin, new_key(ws.id, "svc")).await.unwrap();
+        let new = env.svc.rotate_key(&env.admin, old.key.key_id, None).await.unwrap();
+        assert!(env.svc.authenticate_key(old.secret.expose()).await.unwrap().is_none(), "{}", env.label);
+        assert!(env.svc.authenticate_key(new.secret.expose()).await.unwrap().is_some());
+        let err = env.svc.rotate_key(&env.admin, old.key.key_id, Some(MAX + 1)).await.unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("grace_period_seconds"));
+    }
+}
+const MAX: i64 = keydesk_core::service::MAX_GRACE_SECONDS;
+
+#[tokio::test]
+async fn legacy_mistral_code_keys_cannot_be_created() {
+    for env in envs().await {
+        let ws = workspace(&env, "Legacy").await;
+        let err = env
+            .svc
+            .create_key(&env.admin, NewKey { product: Some(KeyProduct::MistralCode), ..new_key(ws.id, "old") })
+            .await
+            .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("product"), "{}", env.label);
+        let vibe = env.svc.create_key(&env.admin, NewKey { product: Some(KeyProduct::Vibe), ..new_key(ws.id, "v") }).await.unwrap();
+        assert_eq!(vibe.key.product, KeyProduct::Vibe);
+        let name_too_long = env.svc.create_key(&env.admin, new_key(ws.id, &"n".repeat(256))).await.unwrap_err();
+        assert_eq!(name_too_long.field.as_deref(), Some("name"));
+    }
+}
+
+#[tokio::test]
+async fn members_see_only_their_workspaces_and_their_own_keys() {
+    for env in envs().await {
+        let team = workspace(&env, "Team").await;
+        let secret_ws = workspace(&env, "Secret").await;
+        let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
+        let lead = add_user(&env, "lead@example.com", OrgRole::Member).await;
+        env.svc.add_member(&env.admin, team.id, dev.user_id, WorkspaceRole::Member).await.unwrap();
+        env.svc.add_member(&env.admin, team.id, lead.user_id, WorkspaceRole::Admin).await.unwrap();
+        let dup = env.svc.add_member(&env.admin, team.id, dev.user_id, WorkspaceRole::Member).await.unwrap_err();
+        assert_eq!(dup.code, ErrorCode::Conflict, "{}", env.label);
+
+        let names: Vec<String> = env.svc.list_workspaces(&dev).await.unwrap().into_iter().map(|w| w.name).collect();
+        assert_eq!(names, vec!["Team".to_string()], "{}", env.label);
+        assert_eq!(env.svc.get_workspace(&dev, secret_ws.id).await.unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(env.svc.create_key(&dev, new_key(secret_ws.id, "x")).await.unwrap_err().code, ErrorCode::NotFound);
+
+        let mine = env.svc.create_key(&dev, new_key(team.id, "mine")).await.unwrap();
+        let admins = env.svc.create_key(&env.admin, new_key(team.id, "admin's")).await.unwrap();
+        let dev_view = env.svc.list_keys(&dev, KeyFilter::default()).await.unwrap();
+        assert_eq!(dev_view.keys.iter().map(|k| k.key_id).collect::<Vec<_>>(), vec![mine.key.key_id], "{}", env.label);
+        assert_eq!(env.svc.delete_key(&dev, admins.key.key_id).await.unwrap_err().code, ErrorCode::NotFound);
+        // The workspace admin sees and manages every key of the workspace.
+        let lead_view = env.svc.list_keys(&lead, KeyFilter::default()).await.unwrap();
+        assert_eq!(lead_view.total, 2);
+        assert!(lead_view.keys.iter().all(|k| k.actions.delete.is_available()));
+        // Members cannot create workspaces or keys for others.
+        let err = env.svc.create_workspace(&dev, NewWorkspace { name: "Mine".into(), ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        let err = env.svc.create_key(&dev, NewKey { user_id: Some(lead.user_id), ..new_key(team.id, "for lead") }).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        // Removing the member revokes their keys in that workspace.
+        assert_eq!(env.svc.remove_member(&lead, team.id, dev.user_id).await.unwrap(), 1);
+        assert!(env.svc.authenticate_key(mine.secret.expose()).await.unwrap().is_none());
+        assert!(env.svc.list_workspaces(&dev).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn the_last_admins_cannot_be_removed_or_demoted() {
+    for env in envs().await {
+        let err = env.svc.update_user_role(&env.admin, env.admin.user_id, OrgRole::Member).await.unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("org_role"), "{}", env.label);
+        let default = env.svc.list_workspaces(&env.admin).await.unwrap().remove(0);
+        let err = env.svc.set_member_role(&env.admin, default.id, env.admin.user_id, WorkspaceRole::Member).await.unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("role"));
+        let dup = env.svc.create_user(&env.admin, NewUser { email: "ADA@example.com".into(), name: "".into(), org_role: OrgRole::Member }).await.unwrap_err();
+        assert_eq!((dup.code, dup.field.as_deref()), (ErrorCode::Conflict, Some("email")), "{}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn keys_are_inactive_while_billing_is_not_active() {
+    for env in envs().await {
+        let ws = workspace(&env, "Bill").await;
+        let k = env.svc.create_key(&env.admin, new_key(ws.id, "k")).await.unwrap();
+        env.svc.update_organization(&env.admin, OrganizationPatch { billing_active: Some(false), ..Default::default() }).await.unwrap();
+        assert_eq!(env.svc.get_key(&env.admin, k.key.key_id).await.unwrap().status, KeyStatus::Inactive, "{}", env.label);
+        assert_eq!(env.svc.authenticate_key(k.secret.expose()).await.unwrap().unwrap().status, KeyStatus::Inactive);
+        let inactive = env.svc.list_keys(&env.admin, KeyFilter { status: Some(KeyStatus::Inactive), ..Default::default() }).await.unwrap();
+        assert_eq!(inactive.total, 1);
+        let active = env.svc.list_keys(&env.admin, KeyFilter { status: Some(KeyStatus::Active), ..Default::default() }).await.unwrap();
+        assert_eq!(active.total, 0);
+    }
+}
+
+#[tokio::test]
+async fn unused_for_days_filter_finds_keys_not_used_recently() {
+    for env in envs().await {
+        let ws = workspace(&env, "Idle").await;
+        let idle = env.svc.create_key(&env.admin, new_key(ws.id, "idle")).await.unwrap();
+        let busy = env.svc.create_key(&env.admin, new_key(ws.id, "busy")).await.unwrap();
+        env.clock.advance(Duration::days(40));
+        env.svc
+            .record_usage(&UsageRecord {
+                key_id: busy.key.key_id,
+                workspace_id: ws.id,
+                model: "mistral-small".into(),
+                input_tokens: 10,
+                output_tokens: 5,
+                cost_micros: 100,
+                at: env.clock.now(),
+            })
+            .await
+            .unwrap();
+        let unused = env.svc.list_keys(&env.admin, KeyFilter { unused_for_days: Some(30), ..Default::default() }).await.unwrap();
+        assert_eq!(unused.keys.iter().map(|k| k.key_id).collect::<Vec<_>>(), vec![idle.key.key_id], "{}", env.label);
+        let busy_now = env.svc.get_key(&env.admin, busy.key.key_id).await.unwrap();
+        assert_eq!(busy_now.last_used_at, Some(env.clock.now()));
+        // Bulk delete of the selection.
+        assert_eq!(env.svc.delete_keys(&env.admin, &[idle.key.key_id]).await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn monthly_spend_sums_one_calendar_month_in_utc_against_the_limit() {
+    for env in envs().await {
+        let ws = workspace(&env, "Spend").await;
+        env.svc
+            .update_organization(&env.admin, OrganizationPatch { monthly_spend_limit_micros: Some(Some(50_000_000)), ..Default::default() })
+            .await
+            .unwrap();
+        let over = env
+            .svc
+            .update_workspace(&env.admin, ws.id, WorkspacePatch { monthly_spend_limit_micros: Some(Some(60_000_000)), ..Default::default() })
+            .await
+            .unwrap_err();
+        assert_eq!(over.field.as_deref(), Some("monthly_spend_limit"), "{}", env.label);
+        env.svc
+            .update_workspace(&env.admin, ws.id, WorkspacePatch { monthly_spend_limit_micros: Some(Some(2_000_000)), ..Default::default() })
+            .await
+            .unwrap();
+        let k = env.svc.create_key(&env.admin, new_key(ws.id, "k")).await.unwrap();
+        let rec = |at, cost| UsageRecord {
+            key_id: k.key.key_id,
+            workspace_id: ws.id,
+            model: "m".into(),
+            input_tokens: 1,
+            output_tokens: 1,
+            cost_micros: cost,
+            at,
+        };
+        // 23:59:59 UTC on Feb 28 belongs to February, 00:00 Mar 1 to March.
+        env.svc.record_usage(&rec(Utc.with_ymd_and_hms(2026, 2, 28, 23, 59, 59).unwrap(), 5_000_000)).await.unwrap();
+        env.svc.record_usage(&rec(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(), 1_500_000)).await.unwrap();
+        env.svc.record_usage(&rec(Utc.with_ymd_and_hms(2026, 3, 20, 8, 0, 0).unwrap(), 600_000)).await.unwrap();
+        let march = env.svc.monthly_spend(&env.admin, ws.id, Utc.with_ymd_and_hms(2026, 3, 15, 0, 0, 0).unwrap()).await.unwrap();
+        assert_eq!(march.spent_micros, 2_100_000, "{}", env.label);
+        assert_eq!(march.requests, 2);
+        assert_eq!(march.limit_micros, Some(2_000_000));
+        assert!(march.limit_reached());
+        let feb = env.svc.monthly_spend(&env.admin, ws.id, Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()).await.unwrap();
+        assert_eq!(feb.spent_micros, 5_000_000);
+        let days = env.svc.daily_costs(&env.admin, ws.id, Utc.with_ymd_and_hms(2026, 3, 15, 0, 0, 0).unwrap()).await.unwrap();
+        assert_eq!(days, vec![
+            keydesk_core::DailyCost { day: d("2026-03-01"), cost_micros: 1_500_000 },
+            keydesk_core::DailyCost { day: d("2026-03-20"), cost_micros: 600_000 },
+        ], "{}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn connector_scope_decides_which_connectors_a_key_reaches() {
+    for env in envs().await {
+        let ws = workspace(&env, "Conn").await;
+        let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
+        env.svc.add_member(&env.admin, ws.id, dev.user_id, WorkspaceRole::Member).await.unwrap();
+        let shared = env.svc.create_connector(&env.admin, NewConnector { workspace_id: ws.id, name: "Drive".into(), visibility: ConnectorVisibility::Shared }).await.unwrap();
+        let mine = env.svc.create_connector(&dev, NewConnector { workspace_id: ws.id, name: "My mail".into(), visibility: ConnectorVisibility::Private }).await.unwrap();
+        let err = env.svc.create_connector(&dev, NewConnector { workspace_id: ws.id, name: "Wiki".into(), visibility: ConnectorVisibility::Shared }).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
+        let shared_only = env.svc.create_key(&dev, new_key(ws.id, "auto")).await.unwrap();
+        let private_too = env
+            .svc
+            .create_key(&dev, NewKey { connector_scope: Some(ConnectorScope::PrivateAndShared), ..new_key(ws.id, "me") })
+            .await
+            .unwrap();
+        let ids = |v: Vec<Connector>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(ids(env.svc.reachable_connectors(&dev, shared_only.key.key_id).await.unwrap()), vec![shared.id], "{}", env.label);
+        let mut both = ids(env.svc.reachable_connectors(&dev, private_too.key.key_id).await.unwrap());
+        both.sort();
+        let mut want = vec![shared.id, mine.id];
+        want.sort();
+        assert_eq!(both, want);
+        // The admin's private-scope key does not reach the developer's private connector.
+        let admin_key = env
+            .svc
+            .create_key(&env.admin, NewKey { connector_scope: Some(ConnectorScope::PrivateAndShared), ..new_key(ws.id, "adm") })
+            .await
+            .unwrap();
+        assert_eq!(ids(env.svc.reachable_connectors(&env.admin, admin_key.key.key_id).await.unwrap()), vec![shared.id]);
+    }
+}
+
+#[tokio::test]
+async fn audit_log_records_changes_with_actor_and_values_and_cannot_be_altered() {
+    for env in envs().await {
+        let ws = workspace(&env, "Audited").await;
+        env.svc
+            .update_workspace(&env.admin, ws.id, WorkspacePatch { name: Some("Audited 2".into()), ..Default::default() })
+            .await
+            .unwrap();
+        let events = env
+            .svc
+            .list_audit(&env.admin, AuditFilter { target_id: Some(ws.id), ..Default::default() })
+            .await
+            .unwrap();
+        let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, vec!["workspace.updated", "workspace.created"], "{}", env.label);
+        let upd = &events[0];
+        assert_eq!(upd.actor_email.as_deref(), Some("ada@example.com"));
+        assert_eq!(upd.before.as_ref().unwrap()["name"], "Audited");
+        assert_eq!(upd.after.as_ref().unwrap()["name"], "Audited 2");
+        // Key events never carry a secret.
+        let k = env.svc.create_key(&env.admin, new_key(ws.id, "k")).await.unwrap();
+        let all = serde_json::to_string(&env.svc.list_audit(&env.admin, AuditFilter::default()).await.unwrap()).unwrap();
+        assert!(!all.contains(k.secret.expose().as_str()));
+        // The store refuses to rewrite history.
+        let tamper = match env.svc.db() {
+            keydesk_core::store::Db::Sqlite(p) => sqlx::query("DELETE FROM audit_log").execute(p).await.map(|_| ()),
+            keydesk_core::store::Db::Postgres(p) => sqlx::query("UPDATE audit_log SET action = 'x'").execute(p).await.map(|_| ()),
+        };
+        assert!(tamper.is_err(), "{}: audit log was altered", env.label);
+        let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
+        assert_eq!(env.svc.list_audit(&dev, AuditFilter::default()).await.unwrap_err().code, ErrorCode::Forbidden);
+    }
+}
+
+#[tokio::test]
+async fn paging_rejects_bad_bounds_naming_the_field() {
+    for env in envs().await {
+        let err = env.svc.list_keys(&env.admin, KeyFilter { limit: Some(0), ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("limit"), "{}", env.label);
+        let err = env.svc.list_keys(&env.admin, KeyFilter { offset: Some(-1), ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("offset"));
+    }
+}
