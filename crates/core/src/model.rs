@@ -348,7 +348,10 @@ pub struct KeyFilter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyPage {
     pub keys: Vec<ApiKey>,
+    /// Number of matching keys, counted up to a cap (see `total_exact`).
     pub total: i64,
+    /// False when more than `total` keys match ("10,000+").
+    pub total_exact: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

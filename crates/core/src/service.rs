@@ -26,6 +26,8 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub const MAX_GRACE_SECONDS: i64 = 30 * 24 * 3600;
 /// Largest page of keys one call returns.
 pub const MAX_PAGE: i64 = 1000;
+/// Key listings count matches exactly up to this number, then say "more".
+pub const COUNT_CAP: i64 = 10_000;
 
 /// The authenticated user an operation runs for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1036,13 +1038,24 @@ impl Service {
         }
         if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let folded = fold_for_search(term);
-            let like = p(&mut a, format!("%{}%", like_escape(&folded)).into());
-            if folded.chars().count() == 4 {
-                let last4 = p(&mut a, folded.clone().into());
-                cond.push(format!("(k.name_folded LIKE {like} ESCAPE '\\' OR k.last4_folded = {last4})"));
+            let last4 = (folded.chars().count() == 4).then(|| p(&mut a, folded.clone().into()));
+            let by_name = if folded.chars().count() >= 3 && !self.inner.db.is_postgres() {
+                // SQLite: the trigram index answers substring queries of 3+ characters.
+                let phrase = p(&mut a, format!("\"{}\"", folded.replace('"', "\"\"")).into());
+                let mut ids = format!("SELECT rowid FROM api_keys_name_search WHERE api_keys_name_search MATCH {phrase}");
+                if let Some(l4) = &last4 {
+                    ids.push_str(&format!(" UNION SELECT seq FROM api_keys WHERE last4_folded = {l4}"));
+                }
+                format!("k.seq IN ({ids})")
             } else {
-                cond.push(format!("k.name_folded LIKE {like} ESCAPE '\\'"));
-            }
+                // PostgreSQL's trigram GIN index serves LIKE; short terms scan.
+                let like = p(&mut a, format!("%{}%", like_escape(&folded)).into());
+                match &last4 {
+                    Some(l4) => format!("(k.name_folded LIKE {like} ESCAPE '\\' OR k.last4_folded = {l4})"),
+                    None => format!("k.name_folded LIKE {like} ESCAPE '\\'"),
+                }
+            };
+            cond.push(by_name);
         }
         if let Some(status) = filter.status {
             let n = p(&mut a, ms(now).into());
@@ -1065,12 +1078,19 @@ impl Service {
             cond.push(format!("COALESCE(k.last_used_at, k.created_at) < {cutoff}"));
         }
         let where_sql = cond.join(" AND ");
-        let total = tx.int(&format!("SELECT COUNT(*) FROM api_keys k WHERE {where_sql}"), a.clone()).await?;
+        // Counting stops past COUNT_CAP, so a broad filter over a million
+        // keys costs no more than a narrow one.
+        let mut count_args = a.clone();
+        let cap = p(&mut count_args, (COUNT_CAP + 1).into());
+        let counted = tx
+            .int(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM api_keys k WHERE {where_sql} LIMIT {cap}) AS matching"), count_args)
+            .await?;
         let l = p(&mut a, limit.into());
         let o = p(&mut a, offset.into());
-        let rows: Vec<KeyRow> = tx
-            .all(&format!("{KEY_SELECT} WHERE {where_sql} ORDER BY k.created_at DESC, k.id DESC LIMIT {l} OFFSET {o}"), a)
-            .await?;
+        // Newest first. On SQLite the integer rowid follows creation order
+        // and every index carries it, so this order needs no sort step.
+        let order = if self.inner.db.is_postgres() { "k.created_at DESC, k.id DESC" } else { "k.seq DESC" };
+        let rows: Vec<KeyRow> = tx.all(&format!("{KEY_SELECT} WHERE {where_sql} ORDER BY {order} LIMIT {l} OFFSET {o}"), a).await?;
         // Which workspaces the actor administers decides the actions shown.
         let admin_of: Vec<(Uuid,)> = if sees_all {
             vec![]
@@ -1084,7 +1104,7 @@ impl Service {
                 self.key_from_row(r, org.billing_active, may_manage)
             })
             .collect();
-        Ok(KeyPage { keys, total })
+        Ok(KeyPage { keys, total: counted.min(COUNT_CAP), total_exact: counted <= COUNT_CAP })
     }
 
     /// Changes a key's name, the only mutable property of a key.

@@ -118,6 +118,7 @@ async fn created_key_authenticates_and_is_listed_only_in_hidden_form() {
         assert_eq!(auth.status, KeyStatus::Active);
         let page = env.svc.list_keys(&env.admin, KeyFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap();
         assert_eq!(page.total, 1);
+        assert!(page.total_exact);
         let listed = serde_json::to_string(&page).unwrap();
         assert!(listed.contains(&hidden));
         assert!(!listed.contains(&secret), "{}: full secret in a listing", env.label);
@@ -173,6 +174,26 @@ async fn key_search_matches_name_ignoring_case_and_accents_and_the_last_four() {
         let by_last4 = env.svc.list_keys(&env.admin, search(&last4)).await.unwrap();
         assert!(by_last4.keys.iter().any(|k| k.key_id == k3.key.key_id), "{}", env.label);
         assert_eq!(env.svc.list_keys(&env.admin, search("nothing-like-this")).await.unwrap().total, 0);
+        // Two-letter terms and quotes are matched literally too.
+        assert_eq!(env.svc.list_keys(&env.admin, search("gi")).await.unwrap().total, 2, "{}", env.label);
+        assert_eq!(env.svc.list_keys(&env.admin, search("\"prod")).await.unwrap().total, 0);
+    }
+}
+
+#[tokio::test]
+async fn key_search_follows_renames_and_deletions() {
+    for env in envs().await {
+        let ws = workspace(&env, "Renames").await;
+        let k = env.svc.create_key(&env.admin, new_key(ws.id, "alpha service")).await.unwrap();
+        env.svc.rename_key(&env.admin, k.key.key_id, Some("Bêta service".into())).await.unwrap();
+        let search = |s: &str| KeyFilter { search: Some(s.into()), ..Default::default() };
+        assert_eq!(env.svc.list_keys(&env.admin, search("alpha")).await.unwrap().total, 0, "{}", env.label);
+        assert_eq!(env.svc.list_keys(&env.admin, search("beta serv")).await.unwrap().total, 1, "{}", env.label);
+        env.svc.delete_workspace(&env.admin, ws.id, true).await.unwrap();
+        assert_eq!(env.svc.list_keys(&env.admin, search("beta")).await.unwrap().total, 0, "{}", env.label);
+        let ws2 = workspace(&env, "Again").await;
+        env.svc.create_key(&env.admin, new_key(ws2.id, "beta again")).await.unwrap();
+        assert_eq!(env.svc.list_keys(&env.admin, search("beta")).await.unwrap().total, 1, "{}", env.label);
     }
 }
 

@@ -47,7 +47,9 @@ CREATE TABLE workspace_members (
 CREATE INDEX workspace_members_by_user ON workspace_members (user_id, workspace_id);
 
 CREATE TABLE api_keys (
-    id BLOB PRIMARY KEY NOT NULL,
+    -- A stable integer rowid, so the name search index can refer to rows.
+    seq INTEGER PRIMARY KEY,
+    id BLOB NOT NULL UNIQUE,
     workspace_id BLOB NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     owner_id BLOB NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     name TEXT,
@@ -63,12 +65,27 @@ CREATE TABLE api_keys (
     delete_after BIGINT,
     CONSTRAINT api_keys_hash_unique UNIQUE (key_hash)
 );
-CREATE INDEX api_keys_page ON api_keys (created_at DESC, id DESC);
-CREATE INDEX api_keys_by_workspace ON api_keys (workspace_id, created_at DESC, id DESC);
-CREATE INDEX api_keys_by_owner ON api_keys (owner_id, created_at DESC, id DESC);
-CREATE INDEX api_keys_by_expiry ON api_keys (expires_at);
+-- Pages are ordered by seq (creation order); each index below ends in it implicitly.
+CREATE INDEX api_keys_by_workspace ON api_keys (workspace_id);
+CREATE INDEX api_keys_by_owner ON api_keys (owner_id);
 CREATE INDEX api_keys_by_last4 ON api_keys (last4_folded);
 CREATE INDEX api_keys_pending_delete ON api_keys (delete_after) WHERE delete_after IS NOT NULL;
+
+-- Substring search on key names: a trigram full-text index kept in step
+-- with api_keys by triggers (names are stored already case- and accent-folded).
+CREATE VIRTUAL TABLE api_keys_name_search USING fts5(
+    name_folded, content = 'api_keys', content_rowid = 'seq', tokenize = 'trigram'
+);
+CREATE TRIGGER api_keys_name_search_insert AFTER INSERT ON api_keys BEGIN
+    INSERT INTO api_keys_name_search (rowid, name_folded) VALUES (new.seq, new.name_folded);
+END;
+CREATE TRIGGER api_keys_name_search_delete AFTER DELETE ON api_keys BEGIN
+    INSERT INTO api_keys_name_search (api_keys_name_search, rowid, name_folded) VALUES ('delete', old.seq, old.name_folded);
+END;
+CREATE TRIGGER api_keys_name_search_update AFTER UPDATE OF name_folded ON api_keys BEGIN
+    INSERT INTO api_keys_name_search (api_keys_name_search, rowid, name_folded) VALUES ('delete', old.seq, old.name_folded);
+    INSERT INTO api_keys_name_search (rowid, name_folded) VALUES (new.seq, new.name_folded);
+END;
 
 CREATE TABLE connectors (
     id BLOB PRIMARY KEY NOT NULL,
