@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Keydesk's one test command: everything CI runs, in order, failing fast.
+#
+#   bash scripts/test.sh
+#
+# Stages:
+#   setup       scripts/setup.sh (missing system packages, tauri-driver, npm ci)
+#   ui build    npm run build in ui/ (the desktop app embeds ui/dist, so this
+#               comes before anything that compiles the app crate)
+#   ui tests    npm test in ui/ (Vitest)
+#   rust build  compile every workspace test target
+#   rust tests  cargo test --workspace inside a throwaway PostgreSQL server, so
+#               the store's tests run on SQLite and on PostgreSQL
+#   app build   cargo build -p keydesk (debug, UI embedded), the binary the
+#               e2e test drives (exported as KEYDESK_APP_BIN)
+#   e2e         tests/e2e/run.sh: the real app window under Xvfb over WebDriver
+#
+# The first failing stage stops the run; a summary of the stages is printed
+# either way.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+# cargo-installed tools (tauri-driver) and rustup's cargo.
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+if [ -d "$CARGO_BIN" ]; then
+    case ":$PATH:" in *":$CARGO_BIN:"*) ;; *) export PATH="$CARGO_BIN:$PATH" ;; esac
+fi
+
+# CI builds from scratch every time: incremental compilation only costs there.
+if [ "${CI:-}" = "true" ]; then
+    export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# Build the app the way a release is built: with tauri's `custom-protocol`
+# feature the window serves the embedded ui/dist. Without it (plain cargo in
+# debug) Tauri is in dev mode and loads the devUrl from tauri.conf.json, which
+# needs a running Vite dev server. The tests and the app build use the same
+# features so that tauri is compiled only once.
+APP_FEATURES=(--features tauri/custom-protocol)
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export KEYDESK_APP_BIN="${KEYDESK_APP_BIN:-$TARGET_DIR/debug/keydesk}"
+
+RUN_START=$SECONDS
+RESULTS=()   # one "status|stage|seconds" entry per stage that ran
+
+fmt_secs() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+summary() {
+    echo
+    echo "==> summary"
+    local entry status name secs
+    for entry in "${RESULTS[@]}"; do
+        IFS='|' read -r status name secs <<<"$entry"
+        printf '    %-8s %-11s %s\n' "$status" "$name" "$(fmt_secs "$secs")"
+    done
+    echo "    total time $(fmt_secs $((SECONDS - RUN_START)))"
+}
+
+# stage NAME CMD...: run one stage; on failure print the summary and stop
+# with the stage's exit code.
+stage() {
+    local name=$1; shift
+    echo
+    echo "==> [$name] $* ($(date -u +%H:%M:%S) UTC)"
+    local start=$SECONDS rc=0
+    "$@" || rc=$?
+    local secs=$((SECONDS - start))
+    if [ "$rc" -ne 0 ]; then
+        RESULTS+=("FAILED|$name|$secs")
+        summary
+        echo
+        echo "test: FAILED at stage '$name' (exit code $rc)" >&2
+        exit "$rc"
+    fi
+    RESULTS+=("ok|$name|$secs")
+}
+
+skip() { RESULTS+=("skipped|$1|0"); echo; echo "==> [$1] skipped: $2"; }
+
+# in_dir DIR CMD...: run CMD inside DIR without changing our own directory.
+in_dir() ( cd "$1" && shift && "$@" )
+
+stage "setup"      bash scripts/setup.sh
+stage "ui build"   in_dir ui npm run build
+stage "ui tests"   in_dir ui npm test
+stage "rust build" cargo test --workspace --locked "${APP_FEATURES[@]}" --no-run
+stage "rust tests" bash scripts/with-postgres.sh \
+                       cargo test --workspace --locked "${APP_FEATURES[@]}"
+stage "app build"  cargo build -p keydesk --locked "${APP_FEATURES[@]}"
+if [ -f tests/e2e/run.sh ]; then
+    stage "e2e"    bash tests/e2e/run.sh
+else
+    skip "e2e" "tests/e2e/run.sh does not exist yet"
+fi
+
+summary
+echo
+echo "test: all stages passed"

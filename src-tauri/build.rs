@@ -1,0 +1,34 @@
+//! Build script of the desktop package: runs tauri-build with this repo's
+//! layout (manifest and tauri.conf.json at the root, sources and capabilities
+//! under src-tauri/) and declares the app commands so that tauri-build
+//! generates an `allow-<command>` permission for each of them.
+
+/// Every `#[tauri::command]` of the app. A command missing here gets no
+/// permission, so no window can call it; keep this list in step with
+/// `commands::handler()`.
+const COMMANDS: &[&str] = &[
+    "get_state",
+    "bootstrap",
+    "list_workspaces",
+    "create_workspace",
+    "update_workspace",
+    "workspace_key_count",
+    "delete_workspace",
+    "list_keys",
+    "create_key",
+    "rename_key",
+    "delete_key",
+    "rotate_key",
+];
+
+fn main() {
+    // tauri-build only watches the default capabilities folder; ours moved.
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        // `{:#}` shows the whole cause chain (which file, which permission).
+        panic!("tauri-build failed: {error:#}");
+    }
+}

@@ -1,0 +1,161 @@
+//! The `Backend` trait: every operation the UI can ask for, independent of
+//! where the data lives. `LocalBackend` (local.rs) implements it over the
+//! embedded SQLite store; a remote implementation over the Keydesk server
+//! will implement the same trait, and the commands cannot tell them apart.
+//! Also here: the small payload types the trait adds to keydesk-core's model,
+//! and `UnavailableBackend`, which stands in when no store could be opened.
+
+use async_trait::async_trait;
+use keydesk_core::model::{
+    ApiKey, KeyFilter, KeyPage, NewKey, NewWorkspace, Organization, User, Workspace, WorkspacePatch,
+};
+use keydesk_core::secret::Sensitive;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// Where the data the UI shows comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendMode {
+    /// The app's own SQLite file; no server.
+    Local,
+    /// A Keydesk server the user signed in to.
+    Remote,
+}
+
+/// What the UI needs to decide which screen to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppState {
+    pub mode: BackendMode,
+    /// `None` until the first-run step created the organization.
+    pub organization: Option<Organization>,
+    /// The user the app acts as; `None` before the first run.
+    pub user: Option<User>,
+}
+
+/// The first-run form.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BootstrapInput {
+    pub org_name: String,
+    pub admin_email: String,
+    pub admin_name: String,
+}
+
+/// A key that was just created (or rotated in): its public form and the one
+/// time the full secret is available. `Debug` shows `<redacted>` for the
+/// secret, and the type is deliberately not `Serialize` — the commands layer
+/// decides, in one place, how the secret crosses to the UI.
+#[derive(Debug)]
+pub struct IssuedKey {
+    pub key: ApiKey,
+    pub secret: Sensitive<String>,
+    /// True when the requested expiration was moved by the expiry policy.
+    pub expiration_clamped: bool,
+}
+
+impl From<keydesk_core::model::CreatedKey> for IssuedKey {
+    fn from(created: keydesk_core::model::CreatedKey) -> Self {
+        IssuedKey {
+            key: created.key,
+            secret: created.secret,
+            expiration_clamped: created.expiration_clamped,
+        }
+    }
+}
+
+/// The operations behind the UI. Object safe: the app keeps one
+/// `Arc<dyn Backend>` in Tauri state.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Which organization and user the app shows, if set up.
+    async fn state(&self) -> AppResult<AppState>;
+    /// First run: creates the organization, its first admin and the default
+    /// workspace. Fails with `conflict` when already set up.
+    async fn bootstrap(&self, input: BootstrapInput) -> AppResult<AppState>;
+
+    async fn list_workspaces(&self) -> AppResult<Vec<Workspace>>;
+    async fn create_workspace(&self, input: NewWorkspace) -> AppResult<Workspace>;
+    async fn update_workspace(
+        &self,
+        workspace_id: Uuid,
+        patch: WorkspacePatch,
+    ) -> AppResult<Workspace>;
+    /// How many keys deleting the workspace would revoke.
+    async fn workspace_key_count(&self, workspace_id: Uuid) -> AppResult<i64>;
+    /// Deletes a workspace and revokes its keys; returns how many were revoked.
+    /// `confirmed` must be true (the UI asked the user first).
+    async fn delete_workspace(&self, workspace_id: Uuid, confirmed: bool) -> AppResult<i64>;
+
+    async fn list_keys(&self, filter: KeyFilter) -> AppResult<KeyPage>;
+    async fn create_key(&self, input: NewKey) -> AppResult<IssuedKey>;
+    async fn rename_key(&self, key_id: Uuid, name: Option<String>) -> AppResult<ApiKey>;
+    async fn delete_key(&self, key_id: Uuid) -> AppResult<()>;
+    /// Issues a replacement with the same settings; the old key is deleted now
+    /// or after `grace_seconds`.
+    async fn rotate_key(&self, key_id: Uuid, grace_seconds: Option<i64>) -> AppResult<IssuedKey>;
+}
+
+/// Stands in for the real backend when the store could not be opened at
+/// start: every call answers `unavailable` with the reason, so the window
+/// opens and says what went wrong instead of the app dying silently.
+pub struct UnavailableBackend {
+    reason: String,
+}
+
+impl UnavailableBackend {
+    pub fn new(reason: impl Into<String>) -> Self {
+        UnavailableBackend {
+            reason: reason.into(),
+        }
+    }
+
+    fn fail<T>(&self) -> AppResult<T> {
+        Err(AppError::unavailable(self.reason.clone()))
+    }
+}
+
+#[async_trait]
+impl Backend for UnavailableBackend {
+    async fn state(&self) -> AppResult<AppState> {
+        self.fail()
+    }
+    async fn bootstrap(&self, _input: BootstrapInput) -> AppResult<AppState> {
+        self.fail()
+    }
+    async fn list_workspaces(&self) -> AppResult<Vec<Workspace>> {
+        self.fail()
+    }
+    async fn create_workspace(&self, _input: NewWorkspace) -> AppResult<Workspace> {
+        self.fail()
+    }
+    async fn update_workspace(
+        &self,
+        _workspace_id: Uuid,
+        _patch: WorkspacePatch,
+    ) -> AppResult<Workspace> {
+        self.fail()
+    }
+    async fn workspace_key_count(&self, _workspace_id: Uuid) -> AppResult<i64> {
+        self.fail()
+    }
+    async fn delete_workspace(&self, _workspace_id: Uuid, _confirmed: bool) -> AppResult<i64> {
+        self.fail()
+    }
+    async fn list_keys(&self, _filter: KeyFilter) -> AppResult<KeyPage> {
+        self.fail()
+    }
+    async fn create_key(&self, _input: NewKey) -> AppResult<IssuedKey> {
+        self.fail()
+    }
+    async fn rename_key(&self, _key_id: Uuid, _name: Option<String>) -> AppResult<ApiKey> {
+        self.fail()
+    }
+    async fn delete_key(&self, _key_id: Uuid) -> AppResult<()> {
+        self.fail()
+    }
+    async fn rotate_key(&self, _key_id: Uuid, _grace_seconds: Option<i64>) -> AppResult<IssuedKey> {
+        self.fail()
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs the end-to-end test (run.mjs) against the real app binary:
+# a fresh data folder, a virtual X display when there is none, tauri-driver
+# on free ports; cleans everything up afterwards. Screenshots and the
+# driver's log go to target/e2e-artifacts/.
+#
+#   cargo build && tests/e2e/run.sh
+#
+# Needs: node 20+, tauri-driver (cargo install tauri-driver --locked),
+# WebKitWebDriver (Debian: webkit2gtk-driver), Xvfb when DISPLAY is unset.
+# KEYDESK_APP_BIN selects another binary (default target/debug/keydesk).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+app_bin="$(realpath -m "${KEYDESK_APP_BIN:-target/debug/keydesk}")"
+artifacts="$root/target/e2e-artifacts"
+
+fail() { echo "e2e: $*" >&2; exit 2; }
+[ -x "$app_bin" ] || fail "app binary not found: $app_bin (run cargo build first)"
+command -v node >/dev/null || fail "node is not installed"
+command -v tauri-driver >/dev/null || fail "tauri-driver not found (cargo install tauri-driver --locked)"
+command -v WebKitWebDriver >/dev/null || fail "WebKitWebDriver not found (apt-get install webkit2gtk-driver)"
+
+mkdir -p "$artifacts"
+rm -f "$artifacts"/*.png "$artifacts"/*.log
+
+data_dir="$(mktemp -d "${TMPDIR:-/tmp}/keydesk-e2e-XXXXXX")"
+xvfb_pid=""
+driver_pid=""
+cleanup() {
+  [ -n "$driver_pid" ] && kill "$driver_pid" 2>/dev/null && wait "$driver_pid" 2>/dev/null
+  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null
+  rm -rf "$data_dir"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+if [ -z "${DISPLAY:-}" ]; then
+  command -v Xvfb >/dev/null || fail "DISPLAY is unset and Xvfb is not installed"
+  display=99
+  while [ -e "/tmp/.X${display}-lock" ] || [ -e "/tmp/.X11-unix/X${display}" ]; do
+    display=$((display + 1))
+  done
+  Xvfb ":${display}" -screen 0 1280x800x24 -nolisten tcp >"$artifacts/xvfb.log" 2>&1 &
+  xvfb_pid=$!
+  for _ in $(seq 1 100); do
+    [ -e "/tmp/.X11-unix/X${display}" ] && break
+    kill -0 "$xvfb_pid" 2>/dev/null || fail "Xvfb exited; see $artifacts/xvfb.log"
+    sleep 0.05
+  done
+  export DISPLAY=":${display}"
+fi
+
+# WebKitGTK's GPU paths do not work on a virtual display.
+export WEBKIT_DISABLE_DMABUF_RENDERER="${WEBKIT_DISABLE_DMABUF_RENDERER:-1}"
+export WEBKIT_DISABLE_COMPOSITING_MODE="${WEBKIT_DISABLE_COMPOSITING_MODE:-1}"
+
+# The app is started by WebKitWebDriver, started by tauri-driver: it
+# inherits this environment, including its data folder.
+export KEYDESK_DATA_DIR="$data_dir"
+export KEYDESK_APP_BIN="$app_bin"
+export E2E_ARTIFACTS="$artifacts"
+
+port="$(free_port)"
+native_port="$(free_port)"
+tauri-driver --port "$port" --native-port "$native_port" >"$artifacts/tauri-driver.log" 2>&1 &
+driver_pid=$!
+export WEBDRIVER_URL="http://127.0.0.1:${port}"
+
+node tests/e2e/run.mjs
