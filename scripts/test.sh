@@ -11,6 +11,8 @@
 #   rust build  compile every workspace test target
 #   rust tests  cargo test --workspace inside a throwaway PostgreSQL server, so
 #               the store's tests run on SQLite and on PostgreSQL
+#   conformance schemathesis, with the platform's Admin API spec, against a
+#               real keydesk-server process (crates/server/tests/conformance.sh)
 #   app build   cargo build -p keydesk (debug, UI embedded), the binary the
 #               e2e test drives (exported as KEYDESK_APP_BIN)
 #   e2e         tests/e2e/run.sh: the real app window under Xvfb over WebDriver
@@ -90,6 +92,7 @@ stage "ui tests"   in_dir ui npm test
 stage "rust build" cargo test --workspace --locked "${APP_FEATURES[@]}" --no-run
 stage "rust tests" bash scripts/with-postgres.sh \
                        cargo test --workspace --locked "${APP_FEATURES[@]}"
+stage "conformance" bash crates/server/tests/conformance.sh
 stage "app build"  cargo build -p keydesk --locked "${APP_FEATURES[@]}"
 if [ -f tests/e2e/run.sh ]; then
     stage "e2e"    bash tests/e2e/run.sh

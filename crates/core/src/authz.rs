@@ -17,6 +17,8 @@ pub enum Action {
     ManageUsers,
     /// See the organization's audit log.
     ViewAuditLog,
+    /// Create, list or delete Admin API keys.
+    ManageAdminKeys,
     CreateWorkspace,
     ViewWorkspace,
     /// Rename, describe, set limits and the workspace key policy.
@@ -86,7 +88,7 @@ pub fn authorize(subject: Subject, action: Action) -> Decision {
     match action {
         ViewOrganization => Decision::Allow,
         ManageOrganization => allow_if(billing, ORG_ADMIN_ONLY),
-        ViewUsers | ManageUsers | ViewAuditLog | CreateWorkspace | DeleteWorkspace => {
+        ViewUsers | ManageUsers | ViewAuditLog | ManageAdminKeys | CreateWorkspace | DeleteWorkspace => {
             Decision::Deny(ORG_ADMIN_ONLY)
         }
         ViewWorkspace | ViewMembers | ViewConnectors => allow_if(ws_member, NOT_A_MEMBER),
@@ -141,6 +143,7 @@ mod tests {
             (ViewUsers,               [true, false, false, false, false],[true, false, false, false, false]),
             (ManageUsers,             [true, false, false, false, false],[true, false, false, false, false]),
             (ViewAuditLog,            [true, false, false, false, false],[true, false, false, false, false]),
+            (ManageAdminKeys,         [true, false, false, false, false],[true, false, false, false, false]),
             (CreateWorkspace,         [true, false, false, false, false],[true, false, false, false, false]),
             (DeleteWorkspace,         [true, false, false, false, false],[true, false, false, false, false]),
             (ViewWorkspace,           [true, false, true, true, false],  [true, false, true, true, false]),

@@ -3,10 +3,12 @@
 //! `Service` that applies its rules over SQLite or PostgreSQL. It knows
 //! nothing of Tauri or HTTP.
 
+pub mod auth;
 pub mod authz;
 pub mod error;
 pub mod model;
 pub mod policy;
+pub mod report;
 pub mod secret;
 pub mod service;
 pub mod store;

@@ -324,6 +324,16 @@ impl Service {
         &self.inner.db
     }
 
+    /// The pepper-keyed hasher, shared with the auth module (sessions, Admin API keys).
+    pub(crate) fn hasher(&self) -> &KeyHasher {
+        &self.inner.hasher
+    }
+
+    /// The deployment's key prefix, shared with the auth module.
+    pub(crate) fn key_prefix(&self) -> &str {
+        &self.inner.key_prefix
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         (self.inner.clock)()
     }
@@ -339,7 +349,7 @@ impl Service {
     // ------------------------------------------------------------ audit
 
     #[allow(clippy::too_many_arguments)]
-    async fn audit<B: Serialize, A: Serialize>(
+    pub(crate) async fn audit<B: Serialize, A: Serialize>(
         &self,
         tx: &mut Tx,
         actor: Option<&Actor>,

@@ -1,0 +1,53 @@
+//! Usage reports: a workspace's metered requests in one calendar month (UTC),
+//! grouped by model and day, for the Admin API's usage endpoint. Access is
+//! checked by the same rule as the workspace's monthly spend.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::args;
+use crate::error::Result;
+use crate::policy;
+use crate::service::{Actor, Service};
+
+/// One model's usage on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelDayUsage {
+    pub model: String,
+    pub day: NaiveDate,
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_micros: i64,
+}
+
+impl Service {
+    /// Usage of a workspace in the month containing `at`, per model and day.
+    pub async fn usage_by_model(&self, actor: &Actor, workspace_id: Uuid, at: DateTime<Utc>) -> Result<Vec<ModelDayUsage>> {
+        // Authorizes (ViewUsage) and checks that the workspace exists.
+        self.monthly_spend(actor, workspace_id, at).await?;
+        let (start, end) = policy::month_bounds(at);
+        let mut tx = self.db().begin().await?;
+        let rows: Vec<(String, i64, i64, i64, i64, i64)> = tx
+            .all(
+                "SELECT model, CAST((at - $2) / $4 AS BIGINT) AS day_index, COUNT(*), \
+                 CAST(SUM(input_tokens) AS BIGINT), CAST(SUM(output_tokens) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) \
+                 FROM usage_records WHERE workspace_id = $1 AND at >= $2 AND at < $3 \
+                 GROUP BY model, day_index ORDER BY model, day_index",
+                args![workspace_id, start.timestamp_millis(), end.timestamp_millis(), 86_400_000_i64],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(model, d, requests, input_tokens, output_tokens, cost_micros)| ModelDayUsage {
+                model,
+                day: (start + Duration::days(d)).date_naive(),
+                requests,
+                input_tokens,
+                output_tokens,
+                cost_micros,
+            })
+            .collect())
+    }
+}

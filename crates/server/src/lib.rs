@@ -1,0 +1,81 @@
+//! keydesk-server: the HTTP face of keydesk-core. `app(state)` builds the
+//! router — the platform's Admin API subset, Keydesk's additions (sessions,
+//! `me` endpoints, rotation, settings, connectors), `/health` and
+//! `/openapi.json` — with request ids and structured request logs. Every rule
+//! lives in core's `Service`; handlers only translate HTTP to calls and back.
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod setup;
+pub mod wire;
+
+use std::time::Duration;
+
+use axum::http::{HeaderName, Request};
+use axum::Router;
+use keydesk_core::auth::AuthPolicy;
+use keydesk_core::Service;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub svc: Service,
+    pub auth: AuthPolicy,
+}
+
+impl AppState {
+    pub fn new(svc: Service) -> Self {
+        AppState { svc, auth: AuthPolicy::default() }
+    }
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// The whole HTTP API over `state`.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    // The span names the method, the path (never the query or headers, so
+    // no credential can reach a log line) and the request id.
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+        tracing::info_span!(
+            "request",
+            request_id = %id,
+            method = %req.method(),
+            path = %req.uri().path(),
+            user_id = tracing::field::Empty,
+            credential = tracing::field::Empty,
+        )
+    })
+    .on_response(DefaultOnResponse::new().level(Level::INFO))
+    .on_failure(DefaultOnFailure::new().level(Level::ERROR));
+    routes::router()
+        .with_state(state)
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Background upkeep: removes keys whose rotation grace ended, and ended
+/// sessions and old sign-in failures, every `every`.
+pub fn spawn_housekeeping(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match state.svc.purge_rotated_keys().await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "removed rotated keys after their grace period"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(code = e.code.as_str(), detail = %e.message, "purging rotated keys failed"),
+            }
+            if let Err(e) = state.svc.purge_auth_records(&state.auth).await {
+                tracing::warn!(code = e.code.as_str(), detail = %e.message, "purging sign-in records failed");
+            }
+        }
+    })
+}

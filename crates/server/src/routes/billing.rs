@@ -1,0 +1,315 @@
+//! Organization-level endpoints: rate and spend limits, usage, the audit
+//! log (in the platform's event vocabulary), the organization's own settings
+//! and its Admin API keys.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{RawQuery, State};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use keydesk_core::authz::Action;
+use keydesk_core::model::{AuditFilter, Plan};
+use keydesk_core::{policy, OrganizationPatch};
+use uuid::Uuid;
+
+use super::check_org;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, Json, Path, Query};
+use crate::wire::*;
+use crate::AppState;
+
+/// The default workspace's rate limits stand for the organization's.
+#[utoipa::path(get, path = "/v1/admin/rate-limit", tag = "billing", responses((status = 200, body = RateLimitsOut)))]
+pub async fn rate_limit(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<RateLimitsOut>> {
+    check_org(&caller.actor, Action::ViewUsage)?;
+    let default = st.svc.list_workspaces(&caller.actor).await?.into_iter().find(|w| w.is_default);
+    let (rps, tpm) = match default {
+        Some(w) => (w.rate_limits.requests_per_second, w.rate_limits.tokens_per_minute),
+        None => (None, BTreeMap::new()),
+    };
+    Ok(Json(RateLimitsOut {
+        requests_per_second: i64::from(rps.unwrap_or(0)),
+        tokens_limits_by_model: tpm
+            .into_iter()
+            .map(|(model, per_minute)| (model, TokenLimitsByModel { tokens_per_minute: per_minute, tokens_per_month: 0 }))
+            .collect(),
+    }))
+}
+
+async fn limits(st: &AppState, caller: &Caller) -> ApiResult<LimitsOut> {
+    check_org(&caller.actor, Action::ViewUsage)?;
+    let org = st.svc.organization().await?.ok_or_else(|| keydesk_core::Error::not_found("organization"))?;
+    let now = st.svc.now();
+    let mut spent = 0i64;
+    for ws in st.svc.list_workspaces(&caller.actor).await? {
+        spent = spent.saturating_add(st.svc.monthly_spend(&caller.actor, ws.id, now).await?.spent_micros);
+    }
+    let limit = org.monthly_spend_limit_micros;
+    Ok(LimitsOut {
+        limits: LimitsContext {
+            completion: UsageLimits {
+                no_monthly_limit: limit.is_none(),
+                monthly_limit_reached: limit.is_some_and(|l| spent >= l),
+                usage: Some(usd(spent)),
+                vibe_usage: Some(0.0),
+                total_usage: Some(usd(spent)),
+                usage_limit: limit.map(usd),
+            },
+            last_payment_failure: false,
+            last_payment_failure_protection: None,
+            currency: CURRENCY.into(),
+        },
+    })
+}
+
+/// The organization's monthly limit and this month's spend (USD).
+#[utoipa::path(get, path = "/v1/admin/spend-limit", tag = "billing", responses((status = 200, body = LimitsOut)))]
+pub async fn spend_limit(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<LimitsOut>> {
+    Ok(Json(limits(&st, &caller).await?))
+}
+
+/// Sets the organization's monthly limit in whole USD, or removes it.
+#[utoipa::path(post, path = "/v1/admin/spend-limit", tag = "billing", request_body = NewUsageLimitIn,
+    responses((status = 200, body = LimitsOut)))]
+pub async fn update_spend_limit(State(st): State<AppState>, caller: Caller, Json(body): Json<NewUsageLimitIn>) -> ApiResult<Json<LimitsOut>> {
+    let micros = if body.no_monthly_limit {
+        None
+    } else {
+        Some(body.amount.checked_mul(1_000_000).ok_or_else(|| ApiError::validation("amount", "amount is too large"))?)
+    };
+    let patch = OrganizationPatch { monthly_spend_limit_micros: Some(micros), ..Default::default() };
+    st.svc.update_organization(&caller.actor, patch).await.map_err(|mut e| {
+        if e.field.as_deref() == Some("monthly_spend_limit") {
+            e.field = Some("amount".into());
+        }
+        e
+    })?;
+    Ok(Json(limits(&st, &caller).await?))
+}
+
+fn parse_month(q: &UsageQuery, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
+    let month = match q.month.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(m) => m.parse::<u32>().ok().filter(|m| (1..=12).contains(m)).ok_or_else(|| ApiError::validation("month", "month must be 1 to 12"))?,
+        None => now.month(),
+    };
+    let year = match q.year.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(y) => y
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1970..=9999).contains(y))
+            .ok_or_else(|| ApiError::validation("year", "year must be between 1970 and 9999"))?,
+        None => now.year(),
+    };
+    Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0).single().ok_or_else(|| ApiError::validation("month", "no such month"))
+}
+
+fn month_label(t: DateTime<Utc>) -> String {
+    format!("{:04}-{:02}", t.year(), t.month())
+}
+
+/// Cost and tokens of one month, per model and day, over the workspaces the
+/// caller may see (or one of them).
+#[utoipa::path(get, path = "/v1/admin/usage", tag = "billing", params(UsageQuery), responses((status = 200, body = UsageOut)))]
+pub async fn usage(State(st): State<AppState>, caller: Caller, Query(q): Query<UsageQuery>) -> ApiResult<Json<UsageOut>> {
+    let start = parse_month(&q, st.svc.now())?;
+    let (_, end) = policy::month_bounds(start);
+    let (prev_start, _) = policy::month_bounds(start - chrono::Duration::days(1));
+    let workspaces: Vec<Uuid> = match q.workspace_id {
+        Some(id) => vec![id],
+        None => st.svc.list_workspaces(&caller.actor).await?.into_iter().map(|w| w.id).collect(),
+    };
+    let mut completion = ModelUsageData::default();
+    let mut total = 0i64;
+    for ws in workspaces {
+        for row in st.svc.usage_by_model(&caller.actor, ws, start).await? {
+            total = total.saturating_add(row.cost_micros);
+            completion.models.entry(row.model).or_default().entry(row.day.to_string()).or_default().push(serde_json::json!({
+                "workspace_id": ws,
+                "requests": row.requests,
+                "input_tokens": row.input_tokens,
+                "output_tokens": row.output_tokens,
+                "cost": usd(row.cost_micros),
+            }));
+        }
+    }
+    Ok(Json(UsageOut {
+        completion,
+        ocr: Default::default(),
+        connectors: Default::default(),
+        libraries_api: Default::default(),
+        fine_tuning: Default::default(),
+        audio: Default::default(),
+        audio_characters: Default::default(),
+        vibe_usage: 0.0,
+        vibe_code: Default::default(),
+        chat: Default::default(),
+        date: start,
+        previous_month: Some(month_label(prev_start)),
+        next_month: Some(month_label(end)),
+        start_date: start,
+        end_date: end,
+        currency: Some(CURRENCY.into()),
+        currency_symbol: Some("$".into()),
+        prices: Some(vec![]),
+        total_cost: usd(total),
+    }))
+}
+
+/// Events scanned at most to answer one audit query.
+const AUDIT_SCAN_CAP: i64 = 10_000;
+
+struct AuditQuery {
+    actor_types: Vec<String>,
+    event_types: Vec<String>,
+    target_types: Vec<String>,
+    actor: Option<Uuid>,
+    ascending: bool,
+    after: Option<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
+    limit: usize,
+}
+
+fn parse_audit_query(raw: Option<&str>) -> ApiResult<AuditQuery> {
+    let mut q = AuditQuery {
+        actor_types: vec![],
+        event_types: vec![],
+        target_types: vec![],
+        actor: None,
+        ascending: false,
+        after: None,
+        before: None,
+        limit: 20,
+    };
+    let time = |field: &str, v: &str| {
+        DateTime::parse_from_rfc3339(v)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| ApiError::validation(field, format!("{field} must be an RFC 3339 date-time")))
+    };
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "actor_type" => q.actor_types.push(v.into_owned()),
+            "event_type" => q.event_types.push(v.into_owned()),
+            "target_type" => q.target_types.push(v.into_owned()),
+            "actor_user_uuid" if !v.is_empty() => {
+                q.actor = Some(Uuid::parse_str(&v).map_err(|_| ApiError::validation("actor_user_uuid", "actor_user_uuid must be a UUID"))?)
+            }
+            "sort" => {
+                q.ascending = match v.as_ref() {
+                    "ascending" => true,
+                    "descending" => false,
+                    _ => return Err(ApiError::validation("sort", "sort must be 'ascending' or 'descending'")),
+                }
+            }
+            "after" if !v.is_empty() => q.after = Some(time("after", &v)?),
+            "before" if !v.is_empty() => q.before = Some(time("before", &v)?),
+            "limit" => {
+                q.limit = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| (1..=1000).contains(l))
+                    .ok_or_else(|| ApiError::validation("limit", "limit must be between 1 and 1000"))?
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+/// The audit log in the platform's vocabulary. Keydesk events with no
+/// equivalent in the platform's event types (key renames) are not listed here.
+#[utoipa::path(get, path = "/v1/admin/audit-logs", tag = "audit", params(
+        ("actor_type" = Option<Vec<String>>, Query), ("event_type" = Option<Vec<String>>, Query),
+        ("target_type" = Option<Vec<String>>, Query), ("actor_user_uuid" = Option<String>, Query),
+        ("sort" = Option<String>, Query, description = "ascending or descending (default)"),
+        ("after" = Option<DateTime<Utc>>, Query), ("before" = Option<DateTime<Utc>>, Query),
+        ("limit" = Option<i64>, Query, description = "1 to 1000, default 20")),
+    responses((status = 200, body = Vec<AuditLogOut>)))]
+pub async fn audit_logs(State(st): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Json<Vec<AuditLogOut>>> {
+    let q = parse_audit_query(raw.as_deref())?;
+    check_org(&caller.actor, Action::ViewAuditLog)?;
+    let org = st.svc.organization().await?.map(|o| o.id);
+    let mut out = vec![];
+    let mut offset = 0i64;
+    let page = 500i64;
+    loop {
+        let filter = AuditFilter {
+            actor_id: q.actor,
+            since: q.after,
+            until: q.before,
+            limit: Some(page),
+            offset: Some(offset),
+            ..Default::default()
+        };
+        let events = st.svc.list_audit(&caller.actor, filter).await?;
+        let n = events.len() as i64;
+        for e in &events {
+            let Some(event_type) = event_type_of(&e.action) else { continue };
+            let item = AuditLogOut::from_event(e, event_type, org);
+            let keep = (q.actor_types.is_empty() || q.actor_types.contains(&item.actor_type))
+                && (q.event_types.is_empty() || q.event_types.iter().any(|t| t == event_type))
+                && (q.target_types.is_empty() || q.target_types.contains(&item.target_type));
+            if keep {
+                out.push(item);
+            }
+        }
+        offset += n;
+        let enough = !q.ascending && out.len() >= q.limit;
+        if n < page || enough || offset >= AUDIT_SCAN_CAP {
+            break;
+        }
+    }
+    if q.ascending {
+        out.reverse();
+    }
+    out.truncate(q.limit);
+    Ok(Json(out))
+}
+
+/// Keydesk: the organization, its plan, billing state and policies.
+#[utoipa::path(get, path = "/v1/admin/organization", tag = "organization", responses((status = 200, body = OrganizationOut)))]
+pub async fn organization(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<OrganizationOut>> {
+    check_org(&caller.actor, Action::ViewOrganization)?;
+    let org = st.svc.organization().await?.ok_or_else(|| keydesk_core::Error::not_found("organization"))?;
+    Ok(Json(OrganizationOut::from(&org)))
+}
+
+/// Keydesk: name, plan, billing state and the key expiry policy.
+#[utoipa::path(patch, path = "/v1/admin/organization", tag = "organization", request_body = OrganizationPatchIn,
+    responses((status = 200, body = OrganizationOut)))]
+pub async fn update_organization(State(st): State<AppState>, caller: Caller, Json(body): Json<OrganizationPatchIn>) -> ApiResult<Json<OrganizationOut>> {
+    let plan = match body.plan.as_deref() {
+        Some(p) => Some(Plan::parse(p).ok_or_else(|| ApiError::validation("plan", "plan must be 'experiment' or 'scale'"))?),
+        None => None,
+    };
+    let patch = OrganizationPatch {
+        name: body.name,
+        plan,
+        billing_active: body.billing_active,
+        monthly_spend_limit_micros: None,
+        key_max_days: body.key_max_days,
+    };
+    Ok(Json(OrganizationOut::from(&st.svc.update_organization(&caller.actor, patch).await?)))
+}
+
+/// Keydesk: the organization's Admin API keys (never their secrets).
+#[utoipa::path(get, path = "/v1/admin/admin-api-keys", tag = "organization", responses((status = 200, body = AdminApiKeysOut)))]
+pub async fn list_admin_keys(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<AdminApiKeysOut>> {
+    let keys = st.svc.list_admin_keys(&caller.actor).await?;
+    Ok(Json(AdminApiKeysOut { keys: keys.iter().map(AdminApiKeyOut::from).collect() }))
+}
+
+/// Keydesk: creates an Admin API key acting for the caller; the secret is in `key`, once.
+#[utoipa::path(post, path = "/v1/admin/admin-api-keys", tag = "organization", request_body = CreateAdminApiKeyIn,
+    responses((status = 200, body = AdminApiKeyOut)))]
+pub async fn create_admin_key(State(st): State<AppState>, caller: Caller, Json(body): Json<CreateAdminApiKeyIn>) -> ApiResult<Json<AdminApiKeyOut>> {
+    let created = st.svc.create_admin_key(&caller.actor, &body.name, body.expiration).await?;
+    let mut out = AdminApiKeyOut::from(&created.key);
+    out.key = Some(created.secret.expose().clone());
+    Ok(Json(out))
+}
+
+#[utoipa::path(delete, path = "/v1/admin/admin-api-keys/{key_id}", tag = "organization", params(("key_id" = Uuid, Path)),
+    responses((status = 200, body = DeleteApiKeyOut)))]
+pub async fn delete_admin_key(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
+    st.svc.delete_admin_key(&caller.actor, id).await?;
+    Ok(Json(DeleteApiKeyOut { detail: "Admin API key deleted successfully".into() }))
+}

@@ -1,0 +1,128 @@
+//! API keys: the Admin API's list, create and delete, Keydesk's read,
+//! rename and rotate-with-grace, and the `me` endpoints through which a
+//! member manages their own keys (the tray window's API).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use keydesk_core::model::{KeyFilter, NewKey};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, Json, Path, Query};
+use crate::wire::*;
+use crate::AppState;
+
+fn page_out(page: keydesk_core::model::KeyPage) -> ApiKeysOut {
+    ApiKeysOut { keys: page.keys.iter().map(ApiKeyOut::from_key).collect(), total: page.total, total_exact: page.total_exact }
+}
+
+#[utoipa::path(get, path = "/v1/admin/api-keys", tag = "api-keys", params(ApiKeysQuery),
+    responses((status = 200, body = ApiKeysOut)))]
+pub async fn list(State(st): State<AppState>, caller: Caller, Query(q): Query<ApiKeysQuery>) -> ApiResult<Json<ApiKeysOut>> {
+    let filter = KeyFilter {
+        workspace_id: q.workspace_id,
+        owner_id: q.user_id,
+        search: q.name,
+        limit: q.limit,
+        offset: q.offset,
+        ..Default::default()
+    };
+    Ok(Json(page_out(st.svc.list_keys(&caller.actor, filter).await?)))
+}
+
+#[utoipa::path(post, path = "/v1/admin/api-keys", tag = "api-keys", request_body = AdminCreateApiKeyIn,
+    responses((status = 200, body = ApiKeyOut)))]
+pub async fn create(State(st): State<AppState>, caller: Caller, Json(body): Json<AdminCreateApiKeyIn>) -> ApiResult<Json<ApiKeyOut>> {
+    let new = NewKey {
+        workspace_id: body.workspace_uuid,
+        user_id: Some(body.user_id),
+        name: body.name,
+        expiration: body.expiration,
+        connector_scope: body.connector_scope.map(Into::into),
+        product: body.product.map(Into::into),
+    };
+    let created = st.svc.create_key(&caller.actor, new).await?;
+    Ok(Json(ApiKeyOut::from_created(&created)))
+}
+
+/// Keydesk: one key.
+#[utoipa::path(get, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
+    responses((status = 200, body = ApiKeyOut)))]
+pub async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<ApiKeyOut>> {
+    Ok(Json(ApiKeyOut::from_key(&st.svc.get_key(&caller.actor, id).await?)))
+}
+
+/// Keydesk: renames a key, its only mutable property.
+#[utoipa::path(patch, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
+    request_body = RenameKeyIn, responses((status = 200, body = ApiKeyOut)))]
+pub async fn rename(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>, Json(body): Json<RenameKeyIn>) -> ApiResult<Json<ApiKeyOut>> {
+    Ok(Json(ApiKeyOut::from_key(&st.svc.rename_key(&caller.actor, id, body.name).await?)))
+}
+
+#[utoipa::path(delete, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
+    responses((status = 200, body = DeleteApiKeyOut)))]
+pub async fn delete_one(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
+    st.svc.delete_key(&caller.actor, id).await?;
+    Ok(Json(DeleteApiKeyOut { detail: "API key deleted successfully".into() }))
+}
+
+/// Keydesk: replaces a key by a new one with the same settings (the new
+/// secret is in `key`). The old key stops now, or after the grace period.
+#[utoipa::path(post, path = "/v1/admin/api-keys/{key_id}/rotate", tag = "api-keys", params(("key_id" = Uuid, Path)),
+    request_body(content = Option<RotateKeyIn>, description = "Optional; an empty body rotates without grace"),
+    responses((status = 200, body = ApiKeyOut)))]
+pub async fn rotate(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>, body: Bytes) -> ApiResult<Json<ApiKeyOut>> {
+    let input: RotateKeyIn = if body.iter().all(u8::is_ascii_whitespace) {
+        RotateKeyIn::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                ApiError { status: axum::http::StatusCode::BAD_REQUEST, error: keydesk_core::Error::validation("body", "the request body is not valid JSON") }
+            } else {
+                ApiError::validation("body", format!("invalid request body: {e}"))
+            }
+        })?
+    };
+    let created = st.svc.rotate_key(&caller.actor, id, input.grace_period_seconds).await?;
+    Ok(Json(ApiKeyOut::from_created(&created)))
+}
+
+/// The caller's own keys, in every workspace they belong to.
+#[utoipa::path(get, path = "/v1/me/api-keys", tag = "me", params(MyKeysQuery), responses((status = 200, body = ApiKeysOut)))]
+pub async fn list_my_keys(State(st): State<AppState>, caller: Caller, Query(q): Query<MyKeysQuery>) -> ApiResult<Json<ApiKeysOut>> {
+    let filter = KeyFilter {
+        workspace_id: q.workspace_id,
+        owner_id: Some(caller.actor.user_id),
+        search: q.name,
+        limit: q.limit,
+        offset: q.offset,
+        ..Default::default()
+    };
+    Ok(Json(page_out(st.svc.list_keys(&caller.actor, filter).await?)))
+}
+
+/// Creates a key owned by the caller in a workspace they belong to.
+#[utoipa::path(post, path = "/v1/me/api-keys", tag = "me", request_body = CreateOwnKeyIn, responses((status = 200, body = ApiKeyOut)))]
+pub async fn create_my_key(State(st): State<AppState>, caller: Caller, Json(body): Json<CreateOwnKeyIn>) -> ApiResult<Json<ApiKeyOut>> {
+    let new = NewKey {
+        workspace_id: body.workspace_uuid,
+        user_id: None,
+        name: body.name,
+        expiration: body.expiration,
+        connector_scope: body.connector_scope.map(Into::into),
+        product: body.product.map(Into::into),
+    };
+    Ok(Json(ApiKeyOut::from_created(&st.svc.create_key(&caller.actor, new).await?)))
+}
+
+/// Deletes one of the caller's own keys; anyone else's key is "not found" here.
+#[utoipa::path(delete, path = "/v1/me/api-keys/{key_id}", tag = "me", params(("key_id" = Uuid, Path)),
+    responses((status = 200, body = DeleteApiKeyOut)))]
+pub async fn delete_my_key(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
+    let key = st.svc.get_key(&caller.actor, id).await?;
+    if key.owner_id != caller.actor.user_id {
+        return Err(keydesk_core::Error::not_found("API key").into());
+    }
+    st.svc.delete_key(&caller.actor, id).await?;
+    Ok(Json(DeleteApiKeyOut { detail: "API key deleted successfully".into() }))
+}
