@@ -13,6 +13,8 @@
 #               the store's tests run on SQLite and on PostgreSQL
 #   conformance schemathesis, with the platform's Admin API spec, against a
 #               real keydesk-server process (crates/server/tests/conformance.sh)
+#   keychain    the desktop's session-token storage against a real Secret
+#               Service (gnome-keyring in dbus-run-session) and with none
 #   app build   cargo build -p keydesk (debug, UI embedded), the binary the
 #               e2e test drives (exported as KEYDESK_APP_BIN)
 #   e2e         tests/e2e/run.sh: the real app window under Xvfb over WebDriver
@@ -93,6 +95,7 @@ stage "rust build" cargo test --workspace --locked "${APP_FEATURES[@]}" --no-run
 stage "rust tests" bash scripts/with-postgres.sh \
                        cargo test --workspace --locked "${APP_FEATURES[@]}"
 stage "conformance" bash crates/server/tests/conformance.sh
+stage "keychain"   bash scripts/keychain-tests.sh "${APP_FEATURES[@]}"
 stage "app build"  cargo build -p keydesk --locked "${APP_FEATURES[@]}"
 if [ -f tests/e2e/run.sh ]; then
     stage "e2e"    bash tests/e2e/run.sh

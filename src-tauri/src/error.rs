@@ -20,6 +20,9 @@ pub enum ErrorCode {
     NotInitialized,
     /// The store behind the backend cannot be reached or opened.
     Unavailable,
+    /// The operating system's keychain cannot be used (e.g. no Secret
+    /// Service on Linux): a session will not be remembered.
+    KeychainUnavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod commands;
 pub mod error;
+pub mod keychain;
 pub mod local;
 
 use std::sync::Arc;
