@@ -42,96 +42,105 @@ pub fn workspace_role_name(role: WorkspaceRole) -> &'static str {
     }
 }
 
-/// The role field that was given, its values, and how to read one value.
-type RoleInput<'a, R> = (&'a str, Vec<&'a str>, &'a dyn Fn(&str) -> Option<R>);
-
-fn org_rank(r: OrgRole) -> u8 {
-    match r {
-        OrgRole::Member => 0,
-        OrgRole::BillingManager => 1,
-        OrgRole::Admin => 2,
-    }
+/// The four ways a request may name roles: `role_names`, `roles` (codes or
+/// role uuids), `role_name`, `role`. The first one present wins.
+pub struct RoleFields<'a> {
+    pub role_names: &'a Option<Vec<String>>,
+    pub roles: &'a Option<Vec<String>>,
+    pub role_name: &'a Option<String>,
+    pub role: &'a Option<String>,
 }
 
-/// Reads the organization role from whichever of the four role fields is
-/// present (`role_names`, `roles`, `role_name`, `role`). Several roles give
-/// the union of their rights, which in Keydesk is the highest of them.
-pub fn org_role_from(
-    role_names: &Option<Vec<String>>,
-    roles: &Option<Vec<String>>,
-    role_name: &Option<String>,
-    role: &Option<String>,
-    role_uuids: &[RoleInfo],
-) -> Result<Option<OrgRole>, ApiError> {
-    let by_name = |n: &str| match n {
-        "organization_admin" => Some(OrgRole::Admin),
-        "member" => Some(OrgRole::Member),
-        "billing_manager" => Some(OrgRole::BillingManager),
-        _ => None,
+/// The role fields of a request body that has all four.
+#[macro_export]
+macro_rules! role_fields {
+    ($body:expr) => {
+        $crate::wire::RoleFields { role_names: &$body.role_names, roles: &$body.roles, role_name: &$body.role_name, role: &$body.role }
     };
+}
+
+/// Reads one role from whichever role field is present. Several roles give
+/// the union of their rights, which in Keydesk is the highest of them
+/// (`rank`). `from_code` reads the single-letter codes; role uuids are those
+/// listed by `GET /v1/admin/roles`.
+fn role_from<R: Copy>(
+    fields: RoleFields<'_>,
+    role_uuids: &[RoleInfo],
+    by_name: impl Fn(&str) -> Option<R>,
+    from_code: impl Fn(&str) -> Option<R>,
+    rank: impl Fn(R) -> u8,
+    unknown: impl Fn(&str) -> String,
+) -> Result<Option<R>, ApiError> {
     let by_value = |v: &str| {
-        OrgRole::from_code(v).or_else(|| {
+        from_code(v).or_else(|| {
             let id = Uuid::parse_str(v).ok()?;
             role_uuids.iter().find(|r| r.uuid == id).and_then(|r| by_name(&r.name))
         })
     };
-    let (field, values, parse): RoleInput<'_, OrgRole> =
-        match (role_names.as_ref().filter(|v| !v.is_empty()), roles.as_ref().filter(|v| !v.is_empty()), role_name, role) {
-            (Some(v), _, _, _) => ("role_names", v.iter().map(String::as_str).collect(), &by_name),
-            (None, Some(v), _, _) => ("roles", v.iter().map(String::as_str).collect(), &by_value),
-            (None, None, Some(v), _) => ("role_name", vec![v.as_str()], &by_name),
-            (None, None, None, Some(v)) => ("role", vec![v.as_str()], &by_value),
-            _ => return Ok(None),
-        };
-    let mut best: Option<OrgRole> = None;
+    fn listed(v: &Option<Vec<String>>) -> Option<Vec<&str>> {
+        v.as_ref().filter(|v| !v.is_empty()).map(|v| v.iter().map(String::as_str).collect())
+    }
+    let (field, values, by_code): (&str, Vec<&str>, bool) = if let Some(v) = listed(fields.role_names) {
+        ("role_names", v, false)
+    } else if let Some(v) = listed(fields.roles) {
+        ("roles", v, true)
+    } else if let Some(v) = fields.role_name {
+        ("role_name", vec![v.as_str()], false)
+    } else if let Some(v) = fields.role {
+        ("role", vec![v.as_str()], true)
+    } else {
+        return Ok(None);
+    };
+    let mut best: Option<R> = None;
     for v in values {
-        let r = parse(v).ok_or_else(|| ApiError::validation(field, format!("unknown organization role '{v}'")))?;
-        if best.is_none_or(|b| org_rank(r) > org_rank(b)) {
+        let r = if by_code { by_value(v) } else { by_name(v) };
+        let r = r.ok_or_else(|| ApiError::validation(field, unknown(v)))?;
+        if best.is_none_or(|b| rank(r) > rank(b)) {
             best = Some(r);
         }
     }
     Ok(best)
 }
 
-/// Reads the workspace role likewise. The platform's product-access roles
-/// (`user`, `dev`, `contributor`...) all mean "member" in Keydesk; roles with
-/// no Keydesk meaning (billing, observability) are refused.
-pub fn workspace_role_from(
-    role_names: &Option<Vec<String>>,
-    roles: &Option<Vec<String>>,
-    role_name: &Option<String>,
-    role: &Option<String>,
-    role_uuids: &[RoleInfo],
-) -> Result<Option<WorkspaceRole>, ApiError> {
-    let by_name = |n: &str| match n {
-        "workspace_admin" => Some(WorkspaceRole::Admin),
-        "workspace_contributor" | "contributor" | "user" | "dev" | "dev_contributor" | "mistral_code_user" | "cloud_user" => {
-            Some(WorkspaceRole::Member)
-        }
-        _ => None,
-    };
-    let by_value = |v: &str| {
-        WorkspaceRole::from_code(v).or_else(|| {
-            let id = Uuid::parse_str(v).ok()?;
-            role_uuids.iter().find(|r| r.uuid == id).and_then(|r| by_name(&r.name))
-        })
-    };
-    let (field, values, parse): RoleInput<'_, WorkspaceRole> =
-        match (role_names.as_ref().filter(|v| !v.is_empty()), roles.as_ref().filter(|v| !v.is_empty()), role_name, role) {
-            (Some(v), _, _, _) => ("role_names", v.iter().map(String::as_str).collect(), &by_name),
-            (None, Some(v), _, _) => ("roles", v.iter().map(String::as_str).collect(), &by_value),
-            (None, None, Some(v), _) => ("role_name", vec![v.as_str()], &by_name),
-            (None, None, None, Some(v)) => ("role", vec![v.as_str()], &by_value),
-            _ => return Ok(None),
-        };
-    let mut best: Option<WorkspaceRole> = None;
-    for v in values {
-        let r = parse(v).ok_or_else(|| ApiError::validation(field, format!("workspace role '{v}' is not supported by Keydesk")))?;
-        if r == WorkspaceRole::Admin || best.is_none() {
-            best = Some(r);
-        }
-    }
-    Ok(best)
+/// Reads the organization role of a request.
+pub fn org_role_from(fields: RoleFields<'_>, role_uuids: &[RoleInfo]) -> Result<Option<OrgRole>, ApiError> {
+    role_from(
+        fields,
+        role_uuids,
+        |n| match n {
+            "organization_admin" => Some(OrgRole::Admin),
+            "member" => Some(OrgRole::Member),
+            "billing_manager" => Some(OrgRole::BillingManager),
+            _ => None,
+        },
+        OrgRole::from_code,
+        |r| match r {
+            OrgRole::Member => 0,
+            OrgRole::BillingManager => 1,
+            OrgRole::Admin => 2,
+        },
+        |v| format!("unknown organization role '{v}'"),
+    )
+}
+
+/// Reads the workspace role of a request. The platform's product-access
+/// roles (`user`, `dev`, `contributor`...) all mean "member" in Keydesk;
+/// roles with no Keydesk meaning (billing, observability) are refused.
+pub fn workspace_role_from(fields: RoleFields<'_>, role_uuids: &[RoleInfo]) -> Result<Option<WorkspaceRole>, ApiError> {
+    role_from(
+        fields,
+        role_uuids,
+        |n| match n {
+            "workspace_admin" => Some(WorkspaceRole::Admin),
+            "workspace_contributor" | "contributor" | "user" | "dev" | "dev_contributor" | "mistral_code_user" | "cloud_user" => {
+                Some(WorkspaceRole::Member)
+            }
+            _ => None,
+        },
+        WorkspaceRole::from_code,
+        |r| u8::from(r == WorkspaceRole::Admin),
+        |v| format!("workspace role '{v}' is not supported by Keydesk"),
+    )
 }
 
 /// Core's roles with the Admin API's names.
@@ -1189,4 +1198,32 @@ pub fn parse_visibility(v: &str) -> Result<keydesk_core::model::ConnectorVisibil
 #[derive(Serialize, ToSchema)]
 pub struct HealthOut {
     pub status: String,
+}
+
+#[cfg(test)]
+mod role_field_tests {
+    use super::*;
+
+    fn none<T>() -> Option<T> {
+        None
+    }
+
+    #[test]
+    fn several_roles_give_the_highest_and_unknown_ones_name_their_field() {
+        let names = Some(vec!["member".to_owned(), "billing_manager".to_owned()]);
+        let fields = RoleFields { role_names: &names, roles: &none(), role_name: &none(), role: &none() };
+        assert_eq!(org_role_from(fields, &[]).unwrap(), Some(OrgRole::BillingManager));
+
+        let codes = Some(vec!["M".to_owned(), "A".to_owned()]);
+        let fields = RoleFields { role_names: &none(), roles: &codes, role_name: &none(), role: &none() };
+        assert_eq!(workspace_role_from(fields, &[]).unwrap(), Some(WorkspaceRole::Admin));
+
+        let bad = Some("observability_viewer".to_owned());
+        let fields = RoleFields { role_names: &none(), roles: &none(), role_name: &bad, role: &none() };
+        let err = workspace_role_from(fields, &[]).unwrap_err();
+        assert!(format!("{err:?}").contains("role_name"), "{err:?}");
+
+        let fields = RoleFields { role_names: &none(), roles: &none(), role_name: &none(), role: &none() };
+        assert_eq!(org_role_from(fields, &[]).unwrap(), None);
+    }
 }

@@ -44,7 +44,7 @@ pub async fn create_users(
     let (org_roles, _) = roles_with_api_names(&st.svc);
     let mut out = OrganizationUsersCreateOut { invalid_emails: vec![], email_to_user_id: Default::default() };
     for m in body {
-        let role = org_role_from(&m.role_names, &m.roles, &m.role_name, &m.role, &org_roles)?.unwrap_or(OrgRole::Member);
+        let role = org_role_from(crate::role_fields!(m), &org_roles)?.unwrap_or(OrgRole::Member);
         let name = format!("{} {}", m.first_name.trim(), m.last_name.trim()).trim().to_owned();
         match st.svc.create_user(&caller.actor, NewUser { email: m.email.clone(), name, org_role: role }).await {
             Ok(user) => {
@@ -75,7 +75,7 @@ pub async fn update_user(
 ) -> ApiResult<Json<AdminUserOut>> {
     check_org(&caller.actor, Action::ManageUsers)?;
     let (org_roles, _) = roles_with_api_names(&st.svc);
-    let user = match org_role_from(&body.role_names, &body.roles, &body.role_name, &body.role, &org_roles)? {
+    let user = match org_role_from(crate::role_fields!(body), &org_roles)? {
         Some(role) => st.svc.update_user_role(&caller.actor, user_id, role).await?,
         None => st.svc.get_user(&caller.actor, user_id).await?,
     };
@@ -109,7 +109,7 @@ pub async fn invite_users(
 ) -> ApiResult<Json<OrganizationInvitesCreateOut>> {
     check_org(&caller.actor, Action::ManageUsers)?;
     let (org_roles, _) = roles_with_api_names(&st.svc);
-    let role = org_role_from(&body.role_names, &body.roles, &body.role_name, &body.role, &org_roles)?.unwrap_or(OrgRole::Member);
+    let role = org_role_from(crate::role_fields!(body), &org_roles)?.unwrap_or(OrgRole::Member);
     let workspaces = body.workspace_uuids.clone().unwrap_or_default();
     for ws in &workspaces {
         // Unknown or hidden workspaces fail before anyone is created.

@@ -139,7 +139,7 @@ fn parse_members(svc: &Service, body: WorkspaceMemberIn) -> ApiResult<Vec<(Uuid,
     body.members
         .unwrap_or_default()
         .into_iter()
-        .map(|m| Ok((m.user_uuid, workspace_role_from(&m.role_names, &m.roles, &m.role_name, &m.role, &ws_roles)?)))
+        .map(|m| Ok((m.user_uuid, workspace_role_from(crate::role_fields!(m), &ws_roles)?)))
         .collect()
 }
 
