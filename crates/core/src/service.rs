@@ -208,10 +208,21 @@ struct KeyRow {
     delete_after: Option<i64>,
 }
 
-const KEY_SELECT: &str = "SELECT k.id, k.name, k.hidden_key, k.workspace_id, w.name AS workspace_name, \
-    k.owner_id, u.email AS owner_email, k.product, k.connector_scope, k.created_at, k.expires_at, \
-    k.last_used_at, k.delete_after \
-    FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id JOIN users u ON u.id = k.owner_id";
+/// The columns of `KeyRow`, and the joins they need, over `api_keys k`
+/// (macros, so `concat!` can build whole statements from them).
+macro_rules! key_columns {
+    () => {
+        "SELECT k.id, k.name, k.hidden_key, k.workspace_id, w.name AS workspace_name, \
+         k.owner_id, u.email AS owner_email, k.product, k.connector_scope, k.created_at, k.expires_at, \
+         k.last_used_at, k.delete_after"
+    };
+}
+macro_rules! key_joins {
+    () => {
+        "JOIN workspaces w ON w.id = k.workspace_id JOIN users u ON u.id = k.owner_id"
+    };
+}
+const KEY_SELECT: &str = concat!(key_columns!(), " FROM api_keys k ", key_joins!());
 
 #[derive(FromRow)]
 struct MemberRow {
@@ -1020,6 +1031,11 @@ impl Service {
         let org = Self::require_org(&mut tx).await?;
         let mut cond: Vec<String> = vec![];
         let mut a: Vec<Arg> = vec![];
+        // The rows searched, and their order: newest first. On SQLite the
+        // integer rowid follows creation order and every index carries it, so
+        // that order needs no sort step.
+        let mut from = "api_keys k";
+        let mut order = if self.inner.db.is_postgres() { "k.created_at DESC, k.id DESC" } else { "k.seq DESC" };
         let p = |a: &mut Vec<Arg>, v: Arg| {
             a.push(v);
             format!("${}", a.len())
@@ -1052,11 +1068,19 @@ impl Service {
             let by_name = if folded.chars().count() >= 3 && !self.inner.db.is_postgres() {
                 // SQLite: the trigram index answers substring queries of 3+ characters.
                 let phrase = p(&mut a, format!("\"{}\"", folded.replace('"', "\"\"")).into());
-                let mut ids = format!("SELECT rowid FROM api_keys_name_search WHERE api_keys_name_search MATCH {phrase}");
-                if let Some(l4) = &last4 {
-                    ids.push_str(&format!(" UNION SELECT seq FROM api_keys WHERE last4_folded = {l4}"));
+                match &last4 {
+                    Some(l4) => format!(
+                        "k.seq IN (SELECT rowid FROM api_keys_name_search WHERE api_keys_name_search MATCH {phrase} \
+                         UNION SELECT seq FROM api_keys WHERE last4_folded = {l4})"
+                    ),
+                    None => {
+                        // Walk the matches newest first and stop at the page's
+                        // end, instead of collecting every match of a common word.
+                        from = "api_keys_name_search f JOIN api_keys k ON k.seq = f.rowid";
+                        order = "f.rowid DESC";
+                        format!("f.api_keys_name_search MATCH {phrase}")
+                    }
                 }
-                format!("k.seq IN ({ids})")
             } else {
                 // PostgreSQL's trigram GIN index serves LIKE; short terms scan.
                 let like = p(&mut a, format!("%{}%", like_escape(&folded)).into());
@@ -1093,14 +1117,16 @@ impl Service {
         let mut count_args = a.clone();
         let cap = p(&mut count_args, (COUNT_CAP + 1).into());
         let counted = tx
-            .int(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM api_keys k WHERE {where_sql} LIMIT {cap}) AS matching"), count_args)
+            .int(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_sql} LIMIT {cap}) AS matching"), count_args)
             .await?;
         let l = p(&mut a, limit.into());
         let o = p(&mut a, offset.into());
-        // Newest first. On SQLite the integer rowid follows creation order
-        // and every index carries it, so this order needs no sort step.
-        let order = if self.inner.db.is_postgres() { "k.created_at DESC, k.id DESC" } else { "k.seq DESC" };
-        let rows: Vec<KeyRow> = tx.all(&format!("{KEY_SELECT} WHERE {where_sql} ORDER BY {order} LIMIT {l} OFFSET {o}"), a).await?;
+        let rows: Vec<KeyRow> = tx
+            .all(
+                &format!(concat!(key_columns!(), " FROM {} ", key_joins!(), " WHERE {} ORDER BY {} LIMIT {} OFFSET {}"), from, where_sql, order, l, o),
+                a,
+            )
+            .await?;
         // Which workspaces the actor administers decides the actions shown.
         let admin_of: Vec<(Uuid,)> = if sees_all {
             vec![]
