@@ -69,6 +69,9 @@ PACKAGES=(
 # source than Debian, whose `npm` package would conflict with it).
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm  >/dev/null 2>&1 || PACKAGES+=(npm)
+# The conformance test makes a Python virtualenv (schemathesis from PyPI).
+command -v python3 >/dev/null 2>&1 || PACKAGES+=(python3)
+{ command -v python3 >/dev/null 2>&1 && python3 -c 'import ensurepip, venv' >/dev/null 2>&1; } || PACKAGES+=(python3-venv)
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     # One dpkg-query for every package; unknown names just print nothing.
