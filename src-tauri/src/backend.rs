@@ -7,9 +7,13 @@
 
 use async_trait::async_trait;
 use keydesk_core::model::{
-    ApiKey, KeyFilter, KeyPage, NewKey, NewWorkspace, Organization, User, Workspace, WorkspacePatch,
+    ApiKey, AuditEvent, AuditFilter, Connector, ConnectorVisibility, KeyFilter, KeyPage,
+    MonthlySpend, NewConnector, NewKey, NewWorkspace, OrgRole, Organization, User, Workspace,
+    WorkspaceMember, WorkspacePatch, WorkspaceRole,
 };
+use keydesk_core::report::ModelDayUsage;
 use keydesk_core::secret::Sensitive;
+use keydesk_core::{DailyCost, NewUser, OrganizationPatch};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -65,6 +69,19 @@ impl From<keydesk_core::model::CreatedKey> for IssuedKey {
     }
 }
 
+/// One key's usage in a month: the Usage tab's breakdown by key. `name` and
+/// `hidden_key` are `None` once the key has been deleted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyUsage {
+    pub key_id: Uuid,
+    pub name: Option<String>,
+    pub hidden_key: Option<String>,
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_micros: i64,
+}
+
 /// The operations behind the UI. Object safe: the app keeps one
 /// `Arc<dyn Backend>` in Tauri state.
 #[async_trait]
@@ -95,6 +112,54 @@ pub trait Backend: Send + Sync {
     /// Issues a replacement with the same settings; the old key is deleted now
     /// or after `grace_seconds`.
     async fn rotate_key(&self, key_id: Uuid, grace_seconds: Option<i64>) -> AppResult<IssuedKey>;
+    /// Deletes several keys at once (the bulk bar); returns how many went.
+    async fn delete_keys(&self, key_ids: Vec<Uuid>) -> AppResult<i64>;
+
+    /// The organization's settings: plan, billing, spend limit, key policy.
+    async fn update_organization(&self, patch: OrganizationPatch) -> AppResult<Organization>;
+
+    async fn list_users(&self) -> AppResult<Vec<User>>;
+    async fn create_user(&self, input: NewUser) -> AppResult<User>;
+    async fn set_user_role(&self, user_id: Uuid, role: OrgRole) -> AppResult<User>;
+    async fn remove_user(&self, user_id: Uuid) -> AppResult<()>;
+
+    async fn list_members(&self, workspace_id: Uuid) -> AppResult<Vec<WorkspaceMember>>;
+    async fn add_member(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> AppResult<()>;
+    async fn set_member_role(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> AppResult<()>;
+    /// Removes a member; returns how many of their keys in it were revoked.
+    async fn remove_member(&self, workspace_id: Uuid, user_id: Uuid) -> AppResult<i64>;
+
+    /// The workspace's spend in the current calendar month (UTC).
+    async fn monthly_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend>;
+    /// Cost per day of the current month.
+    async fn daily_costs(&self, workspace_id: Uuid) -> AppResult<Vec<DailyCost>>;
+    /// The current month's usage per model and day.
+    async fn usage_by_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>>;
+    /// The current month's usage per key, most expensive first.
+    async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>>;
+
+    async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>>;
+    async fn create_connector(&self, input: NewConnector) -> AppResult<Connector>;
+    async fn set_connector_visibility(
+        &self,
+        connector_id: Uuid,
+        visibility: ConnectorVisibility,
+    ) -> AppResult<Connector>;
+    async fn delete_connector(&self, connector_id: Uuid) -> AppResult<()>;
+    /// The connectors requests made with this key may reach, by its scope.
+    async fn reachable_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>>;
+
+    async fn list_audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>>;
 }
 
 /// Stands in for the real backend when the store could not be opened at
@@ -156,6 +221,70 @@ impl Backend for UnavailableBackend {
         self.fail()
     }
     async fn rotate_key(&self, _key_id: Uuid, _grace_seconds: Option<i64>) -> AppResult<IssuedKey> {
+        self.fail()
+    }
+    async fn delete_keys(&self, _key_ids: Vec<Uuid>) -> AppResult<i64> {
+        self.fail()
+    }
+    async fn update_organization(&self, _patch: OrganizationPatch) -> AppResult<Organization> {
+        self.fail()
+    }
+    async fn list_users(&self) -> AppResult<Vec<User>> {
+        self.fail()
+    }
+    async fn create_user(&self, _input: NewUser) -> AppResult<User> {
+        self.fail()
+    }
+    async fn set_user_role(&self, _user_id: Uuid, _role: OrgRole) -> AppResult<User> {
+        self.fail()
+    }
+    async fn remove_user(&self, _user_id: Uuid) -> AppResult<()> {
+        self.fail()
+    }
+    async fn list_members(&self, _workspace_id: Uuid) -> AppResult<Vec<WorkspaceMember>> {
+        self.fail()
+    }
+    async fn add_member(&self, _w: Uuid, _u: Uuid, _role: WorkspaceRole) -> AppResult<()> {
+        self.fail()
+    }
+    async fn set_member_role(&self, _w: Uuid, _u: Uuid, _role: WorkspaceRole) -> AppResult<()> {
+        self.fail()
+    }
+    async fn remove_member(&self, _w: Uuid, _u: Uuid) -> AppResult<i64> {
+        self.fail()
+    }
+    async fn monthly_spend(&self, _workspace_id: Uuid) -> AppResult<MonthlySpend> {
+        self.fail()
+    }
+    async fn daily_costs(&self, _workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
+        self.fail()
+    }
+    async fn usage_by_model(&self, _workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
+        self.fail()
+    }
+    async fn usage_by_key(&self, _workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
+        self.fail()
+    }
+    async fn list_connectors(&self, _workspace_id: Uuid) -> AppResult<Vec<Connector>> {
+        self.fail()
+    }
+    async fn create_connector(&self, _input: NewConnector) -> AppResult<Connector> {
+        self.fail()
+    }
+    async fn set_connector_visibility(
+        &self,
+        _connector_id: Uuid,
+        _visibility: ConnectorVisibility,
+    ) -> AppResult<Connector> {
+        self.fail()
+    }
+    async fn delete_connector(&self, _connector_id: Uuid) -> AppResult<()> {
+        self.fail()
+    }
+    async fn reachable_connectors(&self, _key_id: Uuid) -> AppResult<Vec<Connector>> {
+        self.fail()
+    }
+    async fn list_audit(&self, _filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
         self.fail()
     }
 }

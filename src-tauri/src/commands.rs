@@ -6,15 +6,20 @@
 use std::sync::Arc;
 
 use keydesk_core::model::{
-    ApiKey, KeyFilter, KeyPage, NewKey, NewWorkspace, Workspace, WorkspacePatch,
+    ApiKey, AuditEvent, AuditFilter, Connector, ConnectorVisibility, KeyFilter, KeyPage,
+    MonthlySpend, NewConnector, NewKey, NewWorkspace, OrgRole, Organization, User, Workspace,
+    WorkspaceMember, WorkspaceRole,
 };
+use keydesk_core::report::ModelDayUsage;
+use keydesk_core::{DailyCost, NewUser};
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 use tauri::{Runtime, State};
 use uuid::Uuid;
 
-use crate::backend::{AppState, Backend, BootstrapInput, IssuedKey};
+use crate::backend::{AppState, Backend, BootstrapInput, IssuedKey, KeyUsage};
 use crate::error::AppError;
+use crate::wire::{OrganizationPatchInput, WorkspacePatchInput};
 
 type BackendState<'a> = State<'a, Arc<dyn Backend>>;
 type CommandResult<T> = Result<T, AppError>;
@@ -65,9 +70,9 @@ pub async fn create_workspace(
 pub async fn update_workspace(
     backend: BackendState<'_>,
     workspace_id: Uuid,
-    patch: WorkspacePatch,
+    patch: WorkspacePatchInput,
 ) -> CommandResult<Workspace> {
-    backend.update_workspace(workspace_id, patch).await
+    backend.update_workspace(workspace_id, patch.into()).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -126,6 +131,160 @@ pub async fn rotate_key(
         .map(RevealOnce)
 }
 
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_keys(backend: BackendState<'_>, key_ids: Vec<Uuid>) -> CommandResult<i64> {
+    backend.delete_keys(key_ids).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn update_organization(
+    backend: BackendState<'_>,
+    patch: OrganizationPatchInput,
+) -> CommandResult<Organization> {
+    backend.update_organization(patch.into()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_users(backend: BackendState<'_>) -> CommandResult<Vec<User>> {
+    backend.list_users().await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_user(backend: BackendState<'_>, input: NewUser) -> CommandResult<User> {
+    backend.create_user(input).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_user_role(
+    backend: BackendState<'_>,
+    user_id: Uuid,
+    role: OrgRole,
+) -> CommandResult<User> {
+    backend.set_user_role(user_id, role).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn remove_user(backend: BackendState<'_>, user_id: Uuid) -> CommandResult<()> {
+    backend.remove_user(user_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_members(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+) -> CommandResult<Vec<WorkspaceMember>> {
+    backend.list_members(workspace_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_member(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+    user_id: Uuid,
+    role: WorkspaceRole,
+) -> CommandResult<()> {
+    backend.add_member(workspace_id, user_id, role).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_member_role(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+    user_id: Uuid,
+    role: WorkspaceRole,
+) -> CommandResult<()> {
+    backend.set_member_role(workspace_id, user_id, role).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn remove_member(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> CommandResult<i64> {
+    backend.remove_member(workspace_id, user_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn monthly_spend(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+) -> CommandResult<MonthlySpend> {
+    backend.monthly_spend(workspace_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn daily_costs(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+) -> CommandResult<Vec<DailyCost>> {
+    backend.daily_costs(workspace_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn usage_by_model(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+) -> CommandResult<Vec<ModelDayUsage>> {
+    backend.usage_by_model(workspace_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn usage_by_key(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+) -> CommandResult<Vec<KeyUsage>> {
+    backend.usage_by_key(workspace_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_connectors(
+    backend: BackendState<'_>,
+    workspace_id: Uuid,
+) -> CommandResult<Vec<Connector>> {
+    backend.list_connectors(workspace_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_connector(
+    backend: BackendState<'_>,
+    input: NewConnector,
+) -> CommandResult<Connector> {
+    backend.create_connector(input).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_connector_visibility(
+    backend: BackendState<'_>,
+    connector_id: Uuid,
+    visibility: ConnectorVisibility,
+) -> CommandResult<Connector> {
+    backend
+        .set_connector_visibility(connector_id, visibility)
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_connector(backend: BackendState<'_>, connector_id: Uuid) -> CommandResult<()> {
+    backend.delete_connector(connector_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn reachable_connectors(
+    backend: BackendState<'_>,
+    key_id: Uuid,
+) -> CommandResult<Vec<Connector>> {
+    backend.reachable_connectors(key_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_audit(
+    backend: BackendState<'_>,
+    filter: Option<AuditFilter>,
+) -> CommandResult<Vec<AuditEvent>> {
+    backend.list_audit(filter.unwrap_or_default()).await
+}
+
 /// The invoke handler with every app command. Keep in step with the
 /// `COMMANDS` list in build.rs, which generates their permissions.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
@@ -142,6 +301,26 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         rename_key,
         delete_key,
         rotate_key,
+        delete_keys,
+        update_organization,
+        list_users,
+        create_user,
+        set_user_role,
+        remove_user,
+        list_members,
+        add_member,
+        set_member_role,
+        remove_member,
+        monthly_spend,
+        daily_costs,
+        usage_by_model,
+        usage_by_key,
+        list_connectors,
+        create_connector,
+        set_connector_visibility,
+        delete_connector,
+        reachable_connectors,
+        list_audit,
     ]
 }
 
@@ -149,7 +328,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
 mod tests {
     use super::*;
     use async_trait::async_trait;
+    use keydesk_core::model::WorkspacePatch;
     use keydesk_core::secret::Sensitive;
+    use keydesk_core::OrganizationPatch;
     use serde_json::{json, Value};
     use tauri::ipc::{CallbackFn, InvokeBody};
     use tauri::test::{mock_builder, mock_context, noop_assets, INVOKE_KEY};
@@ -203,6 +384,70 @@ mod tests {
         async fn rotate_key(&self, _: Uuid, _: Option<i64>) -> AppResult<IssuedKey> {
             Err(AppError::not_initialized())
         }
+        async fn delete_keys(&self, ids: Vec<Uuid>) -> AppResult<i64> {
+            Ok(ids.len() as i64)
+        }
+        async fn update_organization(&self, _: OrganizationPatch) -> AppResult<Organization> {
+            Err(AppError::not_initialized())
+        }
+        async fn list_users(&self) -> AppResult<Vec<User>> {
+            Ok(vec![])
+        }
+        async fn create_user(&self, _: NewUser) -> AppResult<User> {
+            Err(AppError::validation("email", "email is invalid"))
+        }
+        async fn set_user_role(&self, _: Uuid, _: OrgRole) -> AppResult<User> {
+            Err(AppError::not_initialized())
+        }
+        async fn remove_user(&self, _: Uuid) -> AppResult<()> {
+            Ok(())
+        }
+        async fn list_members(&self, _: Uuid) -> AppResult<Vec<WorkspaceMember>> {
+            Ok(vec![])
+        }
+        async fn add_member(&self, _: Uuid, _: Uuid, _: WorkspaceRole) -> AppResult<()> {
+            Ok(())
+        }
+        async fn set_member_role(&self, _: Uuid, _: Uuid, _: WorkspaceRole) -> AppResult<()> {
+            Ok(())
+        }
+        async fn remove_member(&self, _: Uuid, _: Uuid) -> AppResult<i64> {
+            Ok(0)
+        }
+        async fn monthly_spend(&self, _: Uuid) -> AppResult<MonthlySpend> {
+            Err(AppError::not_initialized())
+        }
+        async fn daily_costs(&self, _: Uuid) -> AppResult<Vec<DailyCost>> {
+            Ok(vec![])
+        }
+        async fn usage_by_model(&self, _: Uuid) -> AppResult<Vec<ModelDayUsage>> {
+            Ok(vec![])
+        }
+        async fn usage_by_key(&self, _: Uuid) -> AppResult<Vec<KeyUsage>> {
+            Ok(vec![])
+        }
+        async fn list_connectors(&self, _: Uuid) -> AppResult<Vec<Connector>> {
+            Ok(vec![])
+        }
+        async fn create_connector(&self, _: NewConnector) -> AppResult<Connector> {
+            Err(AppError::not_initialized())
+        }
+        async fn set_connector_visibility(
+            &self,
+            _: Uuid,
+            _: ConnectorVisibility,
+        ) -> AppResult<Connector> {
+            Err(AppError::not_initialized())
+        }
+        async fn delete_connector(&self, _: Uuid) -> AppResult<()> {
+            Ok(())
+        }
+        async fn reachable_connectors(&self, _: Uuid) -> AppResult<Vec<Connector>> {
+            Ok(vec![])
+        }
+        async fn list_audit(&self, _: AuditFilter) -> AppResult<Vec<AuditEvent>> {
+            Ok(vec![])
+        }
     }
 
     fn invoke(backend: Arc<dyn Backend>, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -249,6 +494,16 @@ mod tests {
             err,
             json!({"code": "unavailable", "message": "cannot open the local store"})
         );
+    }
+
+    #[test]
+    fn bulk_delete_takes_a_list_of_ids() {
+        let ok = invoke(
+            Arc::new(RefusingBackend),
+            "delete_keys",
+            json!({"key_ids": [Uuid::nil(), Uuid::nil()]}),
+        );
+        assert_eq!(ok.unwrap(), json!(2));
     }
 
     #[test]

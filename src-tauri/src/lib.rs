@@ -6,6 +6,9 @@ pub mod commands;
 pub mod error;
 pub mod keychain;
 pub mod local;
+#[cfg(test)]
+mod payload_samples;
+pub mod wire;
 
 use std::sync::Arc;
 

@@ -7,14 +7,18 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use keydesk_core::model::{
-    ApiKey, KeyFilter, KeyPage, NewKey, NewWorkspace, Workspace, WorkspacePatch,
+    ApiKey, AuditEvent, AuditFilter, Connector, ConnectorVisibility, KeyFilter, KeyPage,
+    MonthlySpend, NewConnector, NewKey, NewWorkspace, OrgRole, Organization, User, Workspace,
+    WorkspaceMember, WorkspacePatch, WorkspaceRole,
 };
+use keydesk_core::report::ModelDayUsage;
 use keydesk_core::secret::{KeyHasher, Sensitive};
-use keydesk_core::{Actor, Service};
+use keydesk_core::service::Clock;
+use keydesk_core::{Actor, DailyCost, NewUser, OrganizationPatch, Service};
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
-use crate::backend::{AppState, Backend, BackendMode, BootstrapInput, IssuedKey};
+use crate::backend::{AppState, Backend, BackendMode, BootstrapInput, IssuedKey, KeyUsage};
 use crate::error::{AppError, AppResult};
 
 /// File name of the SQLite store inside the data directory.
@@ -34,6 +38,10 @@ pub struct LocalBackend {
 impl LocalBackend {
     /// Opens (creating on first use) the store in `data_dir`.
     pub async fn open(data_dir: &Path) -> AppResult<Self> {
+        Self::open_with_clock(data_dir, clock()).await
+    }
+
+    async fn open_with_clock(data_dir: &Path, clock: Clock) -> AppResult<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             AppError::unavailable(format!(
                 "cannot create the data folder {}: {e}",
@@ -42,7 +50,7 @@ impl LocalBackend {
         })?;
         let pepper = load_or_create_pepper(&data_dir.join(PEPPER_FILE))?;
         let url = sqlite_url(&data_dir.join(DATABASE_FILE))?;
-        let service = Service::connect(&url, pepper.expose(), KEY_PREFIX)
+        let service = Service::connect_with_clock(&url, pepper.expose(), KEY_PREFIX, clock)
             .await
             .map_err(|e| {
                 AppError::unavailable(format!(
@@ -170,6 +178,210 @@ impl Backend for LocalBackend {
             .await?
             .into())
     }
+
+    async fn delete_keys(&self, key_ids: Vec<Uuid>) -> AppResult<i64> {
+        let actor = self.actor().await?;
+        Ok(self.service.delete_keys(&actor, &key_ids).await?)
+    }
+
+    async fn update_organization(&self, patch: OrganizationPatch) -> AppResult<Organization> {
+        let actor = self.actor().await?;
+        Ok(self.service.update_organization(&actor, patch).await?)
+    }
+
+    async fn list_users(&self) -> AppResult<Vec<User>> {
+        let actor = self.actor().await?;
+        Ok(self.service.list_users(&actor).await?)
+    }
+
+    async fn create_user(&self, input: NewUser) -> AppResult<User> {
+        let actor = self.actor().await?;
+        Ok(self.service.create_user(&actor, input).await?)
+    }
+
+    async fn set_user_role(&self, user_id: Uuid, role: OrgRole) -> AppResult<User> {
+        let actor = self.actor().await?;
+        Ok(self.service.update_user_role(&actor, user_id, role).await?)
+    }
+
+    async fn remove_user(&self, user_id: Uuid) -> AppResult<()> {
+        let actor = self.actor().await?;
+        Ok(self.service.remove_user(&actor, user_id).await?)
+    }
+
+    async fn list_members(&self, workspace_id: Uuid) -> AppResult<Vec<WorkspaceMember>> {
+        let actor = self.actor().await?;
+        Ok(self.service.list_members(&actor, workspace_id).await?)
+    }
+
+    async fn add_member(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> AppResult<()> {
+        let actor = self.actor().await?;
+        Ok(self
+            .service
+            .add_member(&actor, workspace_id, user_id, role)
+            .await?)
+    }
+
+    async fn set_member_role(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> AppResult<()> {
+        let actor = self.actor().await?;
+        Ok(self
+            .service
+            .set_member_role(&actor, workspace_id, user_id, role)
+            .await?)
+    }
+
+    async fn remove_member(&self, workspace_id: Uuid, user_id: Uuid) -> AppResult<i64> {
+        let actor = self.actor().await?;
+        Ok(self
+            .service
+            .remove_member(&actor, workspace_id, user_id)
+            .await?)
+    }
+
+    async fn monthly_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend> {
+        let actor = self.actor().await?;
+        let now = self.service.now();
+        Ok(self
+            .service
+            .monthly_spend(&actor, workspace_id, now)
+            .await?)
+    }
+
+    async fn daily_costs(&self, workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
+        let actor = self.actor().await?;
+        let now = self.service.now();
+        Ok(self.service.daily_costs(&actor, workspace_id, now).await?)
+    }
+
+    async fn usage_by_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
+        let actor = self.actor().await?;
+        let now = self.service.now();
+        Ok(self
+            .service
+            .usage_by_model(&actor, workspace_id, now)
+            .await?)
+    }
+
+    /// keydesk-core has no per-key report yet, so this one query lives here;
+    /// it is authorized like the other usage reports (the month's spend check).
+    async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
+        let actor = self.actor().await?;
+        let now = self.service.now();
+        self.service
+            .monthly_spend(&actor, workspace_id, now)
+            .await?;
+        let (start, end) = keydesk_core::policy::month_bounds(now);
+        let mut tx = self.service.db().begin().await?;
+        type Row = (Uuid, Option<String>, Option<String>, i64, i64, i64, i64);
+        let rows: Vec<Row> = tx
+            .all(
+                "SELECT u.key_id, k.name, k.hidden_key, COUNT(*), \
+                 CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT), \
+                 CAST(SUM(u.cost_micros) AS BIGINT) \
+                 FROM usage_records u LEFT JOIN api_keys k ON k.id = u.key_id \
+                 WHERE u.workspace_id = $1 AND u.at >= $2 AND u.at < $3 \
+                 GROUP BY u.key_id, k.name, k.hidden_key ORDER BY 7 DESC",
+                keydesk_core::args![
+                    workspace_id,
+                    start.timestamp_millis(),
+                    end.timestamp_millis()
+                ],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(key_id, name, hidden_key, requests, input_tokens, output_tokens, cost_micros)| {
+                    KeyUsage {
+                        key_id,
+                        name,
+                        hidden_key,
+                        requests,
+                        input_tokens,
+                        output_tokens,
+                        cost_micros,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {
+        let actor = self.actor().await?;
+        Ok(self.service.list_connectors(&actor, workspace_id).await?)
+    }
+
+    async fn create_connector(&self, input: NewConnector) -> AppResult<Connector> {
+        let actor = self.actor().await?;
+        Ok(self.service.create_connector(&actor, input).await?)
+    }
+
+    async fn set_connector_visibility(
+        &self,
+        connector_id: Uuid,
+        visibility: ConnectorVisibility,
+    ) -> AppResult<Connector> {
+        let actor = self.actor().await?;
+        Ok(self
+            .service
+            .set_connector_visibility(&actor, connector_id, visibility)
+            .await?)
+    }
+
+    async fn delete_connector(&self, connector_id: Uuid) -> AppResult<()> {
+        let actor = self.actor().await?;
+        Ok(self.service.delete_connector(&actor, connector_id).await?)
+    }
+
+    async fn reachable_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
+        let actor = self.actor().await?;
+        Ok(self.service.reachable_connectors(&actor, key_id).await?)
+    }
+
+    async fn list_audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
+        let actor = self.actor().await?;
+        Ok(self.service.list_audit(&actor, filter).await?)
+    }
+}
+
+/// The store's clock: the system time, except in debug builds when
+/// `KEYDESK_TEST_CLOCK_FILE` names a file holding a whole number of days to
+/// shift it by (re-read on every call). TEST ONLY: the end-to-end test uses it
+/// to create keys "in the past" that have expired by "now"; release builds
+/// ignore the variable.
+fn clock() -> Clock {
+    #[cfg(debug_assertions)]
+    {
+        let file = std::env::var_os("KEYDESK_TEST_CLOCK_FILE").filter(|p| !p.is_empty());
+        shifted_clock(file.map(PathBuf::from))
+    }
+    #[cfg(not(debug_assertions))]
+    std::sync::Arc::new(chrono::Utc::now)
+}
+
+/// The system clock, shifted by the whole days written in `file` (if any).
+#[cfg(debug_assertions)]
+fn shifted_clock(file: Option<PathBuf>) -> Clock {
+    if let Some(path) = file {
+        return std::sync::Arc::new(move || {
+            let days = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| text.trim().parse::<i64>().ok())
+                .unwrap_or(0);
+            chrono::Utc::now() + chrono::Duration::days(days)
+        });
+    }
+    std::sync::Arc::new(chrono::Utc::now)
 }
 
 /// The sqlx URL of the SQLite file, created if missing (`mode=rwc`).
@@ -346,6 +558,200 @@ mod tests {
         let state = backend.state().await.unwrap();
         assert_eq!(state.user.unwrap().email, "ada@example.com");
         assert!(!backend.list_workspaces().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn admin_views_operations_round_trip() {
+        use keydesk_core::model::{ConnectorScope, KeyStatus, NewConnector};
+        let dir = TempDir::new();
+        let shift = dir.0.join("clock-shift");
+        std::fs::write(&shift, "0").unwrap();
+        let data = dir.0.join("data");
+        let backend = LocalBackend::open_with_clock(&data, shifted_clock(Some(shift.clone())))
+            .await
+            .unwrap();
+        backend
+            .bootstrap(BootstrapInput {
+                org_name: "Acme".into(),
+                admin_email: "ada@example.com".into(),
+                admin_name: "Ada".into(),
+            })
+            .await
+            .unwrap();
+
+        // Organization settings, then a workspace limit above the org's is refused.
+        let org = backend
+            .update_organization(OrganizationPatch {
+                plan: Some(keydesk_core::model::Plan::Scale),
+                monthly_spend_limit_micros: Some(Some(100_000_000)),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(org.monthly_spend_limit_micros, Some(100_000_000));
+        let bob = backend
+            .create_user(NewUser {
+                email: "bob@example.com".into(),
+                name: "Bob".into(),
+                org_role: OrgRole::Member,
+            })
+            .await
+            .unwrap();
+        assert_eq!(backend.list_users().await.unwrap().len(), 2);
+        let ws = backend
+            .create_workspace(NewWorkspace {
+                name: "Payments".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        backend
+            .add_member(ws.id, bob.id, WorkspaceRole::Member)
+            .await
+            .unwrap();
+        backend
+            .set_member_role(ws.id, bob.id, WorkspaceRole::Admin)
+            .await
+            .unwrap();
+        let members = backend.list_members(ws.id).await.unwrap();
+        assert!(members
+            .iter()
+            .any(|m| m.user_id == bob.id && m.role == WorkspaceRole::Admin));
+        let too_high = backend
+            .update_workspace(
+                ws.id,
+                WorkspacePatch {
+                    monthly_spend_limit_micros: Some(Some(200_000_000)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(too_high.code, crate::error::ErrorCode::Validation);
+        let spend = backend.monthly_spend(ws.id).await.unwrap();
+        assert_eq!(spend.limit_micros, Some(100_000_000));
+        assert!(backend.usage_by_key(ws.id).await.unwrap().is_empty());
+
+        // Usage by key (and by model) for the month.
+        let used = backend
+            .create_key(NewKey {
+                workspace_id: ws.id,
+                name: Some("metered".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for cost in [1_000, 2_000] {
+            backend
+                .service
+                .record_usage(&keydesk_core::model::UsageRecord {
+                    key_id: used.key.key_id,
+                    workspace_id: ws.id,
+                    model: "mistral-small".into(),
+                    input_tokens: 10,
+                    output_tokens: 20,
+                    cost_micros: cost,
+                    at: chrono::Utc::now(),
+                })
+                .await
+                .unwrap();
+        }
+        let by_key = backend.usage_by_key(ws.id).await.unwrap();
+        assert_eq!(by_key.len(), 1);
+        assert_eq!((by_key[0].requests, by_key[0].cost_micros), (2, 3_000));
+        assert_eq!(by_key[0].name.as_deref(), Some("metered"));
+        assert_eq!(backend.usage_by_model(ws.id).await.unwrap()[0].requests, 2);
+        assert_eq!(
+            backend.daily_costs(ws.id).await.unwrap()[0].cost_micros,
+            3_000
+        );
+
+        // Connectors and what a key reaches.
+        let shared = backend
+            .create_connector(NewConnector {
+                workspace_id: ws.id,
+                name: "Drive".into(),
+                visibility: ConnectorVisibility::Shared,
+            })
+            .await
+            .unwrap();
+        let private = backend
+            .create_connector(NewConnector {
+                workspace_id: ws.id,
+                name: "Mail".into(),
+                visibility: ConnectorVisibility::Private,
+            })
+            .await
+            .unwrap();
+        let key = backend
+            .create_key(NewKey {
+                workspace_id: ws.id,
+                connector_scope: Some(ConnectorScope::Shared),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let reach = backend.reachable_connectors(key.key.key_id).await.unwrap();
+        assert_eq!(
+            reach.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![shared.id]
+        );
+        backend
+            .set_connector_visibility(private.id, ConnectorVisibility::Shared)
+            .await
+            .unwrap();
+        assert_eq!(
+            backend
+                .reachable_connectors(key.key.key_id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        backend.delete_connector(private.id).await.unwrap();
+        assert_eq!(backend.list_connectors(ws.id).await.unwrap().len(), 1);
+
+        // Keys expiring today are expired three (shifted) days later; bulk delete.
+        let today = chrono::Utc::now().date_naive();
+        for _ in 0..2 {
+            backend
+                .create_key(NewKey {
+                    workspace_id: ws.id,
+                    expiration: Some(today),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+        }
+        std::fs::write(&shift, "3").unwrap();
+        let expired = backend
+            .list_keys(KeyFilter {
+                status: Some(KeyStatus::Expired),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(expired.keys.len(), 2);
+        let ids = expired.keys.iter().map(|k| k.key_id).collect();
+        assert_eq!(backend.delete_keys(ids).await.unwrap(), 2);
+
+        // Removing a member, the user, and the audit trail of it all.
+        backend.remove_member(ws.id, bob.id).await.unwrap();
+        backend.set_user_role(bob.id, OrgRole::Admin).await.unwrap();
+        backend.remove_user(bob.id).await.unwrap();
+        let audit = backend
+            .list_audit(AuditFilter {
+                action: Some("api_key.deleted".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 2);
+        assert!(!backend
+            .list_audit(AuditFilter::default())
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //   KEYDESK_DATA_DIR  an empty data folder; tauri-driver must have been started
 //                     with the same value, since the app inherits its environment
 //   E2E_ARTIFACTS     where screenshots go (default target/e2e-artifacts)
+//   KEYDESK_TEST_CLOCK_FILE  (test only, debug builds) a file holding the number
+//                     of days the app's store clock is shifted by; journey (c)
+//                     writes it to make keys expire
 // Usually started by tests/e2e/run.sh, which sets all of these up.
 //
 // The full key secret read from the reveal dialog is never printed.
@@ -24,6 +27,7 @@ const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 15000);
 const ORG = 'Acme Research';
 const WORKSPACE = 'Platform Team';
 const KEY_NAME = 'CI pipeline';
+const CLOCK_FILE = process.env.KEYDESK_TEST_CLOCK_FILE;
 
 // ------------------------------------------------------------ WebDriver client
 
@@ -152,6 +156,38 @@ class Session {
     return this.cmd('GET', '/source');
   }
 
+  /** Sets a <select> or <input> through the DOM and fires the events Svelte's bindings listen to. */
+  async setValue(selector, value) {
+    await this.find(selector);
+    const ok = await this.script(
+      `const el = document.querySelector(arguments[0]);
+       if (!el) return false;
+       el.value = arguments[1];
+       el.dispatchEvent(new Event('input', { bubbles: true }));
+       el.dispatchEvent(new Event('change', { bubbles: true }));
+       return el.value === arguments[1];`,
+      [selector, value],
+    );
+    assert(ok, `could not set ${selector} to ${value}`);
+  }
+
+  /** Selects the option of a <select> whose text contains `text`. */
+  async chooseOption(selector, text) {
+    const value = await waitFor(`option "${text}" in ${selector}`, () =>
+      this.script(
+        `const el = document.querySelector(arguments[0]);
+         const o = el && [...el.options].find((o) => o.textContent.includes(arguments[1]));
+         return o ? o.value : null;`,
+        [selector, text],
+      ),
+    );
+    await this.setValue(selector, value);
+  }
+
+  async count(selector) {
+    return (await this.all(selector)).length;
+  }
+
   script(body, args = []) {
     return this.cmd('POST', '/execute/sync', { script: body, args });
   }
@@ -204,6 +240,16 @@ class Session {
   async end() {
     await this.cmd('DELETE', '');
   }
+
+  /** A picture of where a failed test stopped, with any key field masked first. */
+  async failureScreenshot() {
+    try {
+      await this.script(`document.querySelectorAll('[data-testid="reveal-secret"]').forEach((el) => { el.value = 'kd_' + '\u2022'.repeat(38); });`);
+      await this.screenshot(`failed-${this.id.slice(0, 8)}`);
+    } catch {
+      // best effort
+    }
+  }
 }
 
 // ------------------------------------------------------------ the tests
@@ -240,7 +286,8 @@ async function workspaceRow(session, name) {
   return waitFor(`workspace row "${name}"`, async () => (await session.all(`[data-testid="workspace-row"][data-name="${name}"]`))[0]);
 }
 
-const shared = { hidden: null };
+const shared = { hidden: null, payments: null };
+
 
 function step(text) {
   console.log(`    - ${text}`);
@@ -334,6 +381,253 @@ async function dataSurvivesRestart() {
   }
 }
 
+
+/** Masks the reveal dialog's secret field before a screenshot. */
+async function maskSecret(session) {
+  await session.script(
+    "document.querySelector('[data-testid=\"reveal-secret\"]').value = 'kd_' + '\u2022'.repeat(38);",
+    [],
+  );
+}
+
+/** Asserts that none of `secrets` (nor their middle parts) is in the page. */
+async function assertNoSecret(session, secrets, where) {
+  const source = await session.source();
+  for (const secret of secrets) {
+    assert(!source.includes(secret), `the full secret is nowhere in the page source (${where})`);
+    assert(!source.includes(secret.slice(4, -4)), `no middle part of a secret is in the page source (${where})`);
+    const inDom = await session.script('return document.documentElement.outerHTML.includes(arguments[0]);', [secret]);
+    assert(inDom === false, `the full secret is nowhere in the live DOM (${where})`);
+  }
+}
+
+/** Reads the revealed secret, copies it, checks the countdown, masks, screenshots, closes. */
+async function revealCopyClose(session, screenshot) {
+  await session.find('[data-testid="reveal-dialog"]');
+  const secret = await waitFor('the revealed secret', () => session.property('[data-testid="reveal-secret"]', 'value'));
+  assert(/^kd_[0-9A-Za-z]{38}$/.test(secret), 'the revealed key has the documented format');
+  await session.click('[data-testid="reveal-copy"]');
+  await waitForText(session, '[data-testid="reveal-copy"]', 'Copied');
+  const countdown = await session.text('[data-testid="clipboard-countdown"]');
+  assert(/Clipboard clears in \d+ s/.test(countdown), `a visible clipboard countdown (read ${JSON.stringify(countdown)})`);
+  await maskSecret(session);
+  await session.screenshot(screenshot);
+  await session.click('[data-testid="reveal-close"]');
+  await session.gone('[data-testid="reveal-dialog"]');
+  return secret;
+}
+
+const PAYMENTS = 'Payments';
+const BOB = 'bob@example.com';
+
+async function journeyWorkspaceMemberLimitKeyRotate() {
+  const session = await Session.start();
+  try {
+    step('add Bob to the organization');
+    await session.click('[data-testid="nav-members"]');
+    await waitForText(session, '[data-testid="page-title"]', 'Members');
+    await session.click('[data-testid="invite-member"]');
+    await session.type('#invite-email', BOB);
+    await session.type('#invite-name', 'Bob Builder');
+    await session.click('[data-testid="invite-submit"]');
+    await session.gone('[data-testid="invite-dialog"]');
+    await session.find(`[data-testid="user-row"][data-email="${BOB}"]`);
+
+    step('create a workspace');
+    await session.click('[data-testid="nav-workspaces"]');
+    await session.click('[data-testid="create-workspace"]');
+    await session.type('#workspace-name', PAYMENTS);
+    await session.click('[data-testid="workspace-form-submit"]');
+    await session.gone('[data-testid="workspace-dialog"]');
+    const row = await workspaceRow(session, PAYMENTS);
+    await session.click('[data-testid="open-workspace"]', row);
+    await waitForText(session, '[data-testid="page-title"]', PAYMENTS);
+
+    step('add Bob as a member');
+    await session.click('[data-testid="tab-members"]');
+    await session.chooseOption('[data-testid="member-user"]', BOB);
+    await session.click('[data-testid="add-member-submit"]');
+    await session.find(`[data-testid="member-row"][data-email="${BOB}"]`);
+    await session.screenshot('10-workspace-members');
+
+    step('set a spend limit');
+    await session.click('[data-testid="tab-settings"]');
+    await session.type('#ws-limit', 'abc');
+    await session.click('[data-testid="ws-settings-save"]');
+    await session.find('[data-testid="ws-limit-error"]');
+    await session.type('#ws-limit', '250');
+    await session.click('[data-testid="ws-settings-save"]');
+    await session.find('[data-testid="ws-settings-saved"]');
+    await session.click('[data-testid="tab-usage"]');
+    const gauge = await session.text('[data-testid="spend-gauge"]');
+    assert(/250/.test(gauge), `the usage tab shows the $250 limit (read ${JSON.stringify(gauge)})`);
+    await session.screenshot('11-workspace-usage');
+
+    step('create a key, copy it, close');
+    await session.click('[data-testid="tab-keys"]');
+    await waitForText(session, '[data-testid="key-count"]', '0 keys');
+    await session.click('[data-testid="create-key"]');
+    await session.type('#key-name', 'Payments CI');
+    await session.click('[data-testid="create-key-submit"]');
+    const first = await revealCopyClose(session, '12-reveal-new-key');
+    await waitForText(session, '[data-testid="key-hidden"]', hiddenForm(first));
+    await assertNoSecret(session, [first], 'after closing the reveal dialog');
+
+    step('the clipboard holds the key until it is cleared (through the clipboard plugin, as the 60 s timer does)');
+    const clipboardHolds = (secret) =>
+      session.cmd('POST', '/execute/async', {
+        script: `const done = arguments[arguments.length - 1];
+          const secret = arguments[0];
+          window.__TAURI_INTERNALS__.invoke('plugin:clipboard-manager|read_text').then((t) => done(t === secret), () => done(false));`,
+        args: [secret],
+      });
+    assert((await clipboardHolds(first)) === true, 'the copied key is on the system clipboard');
+    await session.click('[data-testid="clipboard-clear-now"]');
+    await session.gone('[data-testid="clipboard-toast"]');
+    assert((await clipboardHolds(first)) === false, 'the clipboard no longer holds the key');
+    // Every other view shows only the hidden form too.
+    await session.click('[data-testid="nav-keys"]');
+    await waitForText(session, '[data-testid="page-title"]', 'API keys');
+    await session.find(`[data-testid="key-row"][data-name="Payments CI"]`);
+    await assertNoSecret(session, [first], 'organization keys view');
+    await session.click('[data-testid="nav-members"]');
+    await session.click('[data-testid="open-member"]');
+    await session.find('[data-testid="member-drawer"]');
+    await assertNoSecret(session, [first], 'member details');
+    await session.click('[data-testid="drawer-close"]');
+
+    step('rotate with a grace period');
+    await session.click('[data-testid="nav-workspaces"]');
+    await session.click('[data-testid="open-workspace"]', await workspaceRow(session, PAYMENTS));
+    await session.click('[data-testid="tab-keys"]');
+    await waitForText(session, '[data-testid="key-count"]', '1 key');
+    const oldRow = await session.find('[data-testid="key-row"]');
+    const oldId = await session.cmd('GET', `/element/${oldRow}/attribute/data-key-id`);
+    await session.click('[data-testid="rotate-key"]', oldRow);
+    await session.find('[data-testid="rotate-dialog"]');
+    await session.click('[data-testid="rotate-grace"]');
+    await session.type('#rotate-amount', '2');
+    await session.click('[data-testid="rotate-submit"]');
+    const second = await revealCopyClose(session, '13-reveal-rotated-key');
+    assert(second !== first, 'rotation issued a different key');
+
+    step('both keys are listed');
+    await waitForText(session, '[data-testid="key-count"]', '2 keys');
+    const hiddenShown = [];
+    for (const cell of await session.all('[data-testid="key-hidden"]')) hiddenShown.push(await session.cmd('GET', `/element/${cell}/text`));
+    assert(hiddenShown.includes(hiddenForm(first)) && hiddenShown.includes(hiddenForm(second)), `old and new keys listed (saw ${hiddenShown.join(', ')})`);
+    await assertNoSecret(session, [first, second], 'after the rotation');
+    await session.screenshot('14-rotated-both-listed');
+
+    step('delete the old key (two clicks)');
+    const oldSelector = `[data-testid="key-row"][data-key-id="${oldId}"]`;
+    const again = await session.find(oldSelector);
+    await session.click('[data-testid="delete-key"]', again);
+    await waitForText(session, '[data-testid="delete-key"]', 'Click again to confirm', again);
+    await session.click('[data-testid="delete-key"]', again);
+    await session.gone(oldSelector);
+    await waitForText(session, '[data-testid="key-count"]', '1 key');
+    await waitForText(session, '[data-testid="key-hidden"]', hiddenForm(second));
+    shared.payments = hiddenForm(second);
+  } catch (err) {
+    await session.failureScreenshot();
+    throw err;
+  } finally {
+    await session.end();
+  }
+}
+
+async function journeyMemberDetails() {
+  assert(shared.payments, 'this test needs the key made by the journey before it, which failed');
+  const session = await Session.start();
+  try {
+    await session.click('[data-testid="nav-members"]');
+    step("Ada's details list her keys");
+    await session.click('[data-testid="open-member"]', await session.find('[data-testid="user-row"][data-email="ada@example.com"]'));
+    await session.find('[data-testid="member-drawer"]');
+    await waitFor('member keys', async () => (await session.count('[data-testid="member-key-row"]')) >= 2);
+    const shown = [];
+    for (const cell of await session.all('[data-testid="member-key-hidden"]')) shown.push(await session.cmd('GET', `/element/${cell}/text`));
+    assert(shown.includes(shared.payments) && shown.includes(shared.hidden), `Ada's keys listed (saw ${shown.join(', ')})`);
+    await session.screenshot('20-member-details');
+    step("Bob's details say he has none");
+    await session.click('[data-testid="drawer-close"]');
+    await session.click('[data-testid="open-member"]', await session.find(`[data-testid="user-row"][data-email="${BOB}"]`));
+    await session.find('[data-testid="member-no-keys"]');
+    await session.click('[data-testid="drawer-close"]');
+
+    step('usage & limits and the audit log');
+    await session.click('[data-testid="nav-billing"]');
+    await waitForText(session, '[data-testid="page-title"]', 'Usage & limits');
+    await session.find('[data-testid="cost-chart"]');
+    await session.screenshot('21-usage-and-limits');
+    await session.click('[data-testid="nav-audit"]');
+    await waitForText(session, '[data-testid="page-title"]', 'Audit log');
+    await waitFor('audit entries', async () => (await session.count('[data-testid="audit-row"]')) > 5);
+    const audit = await session.text('table[aria-label="Audit log"]');
+    assert(audit.includes('api_key.rotated') && audit.includes('workspace.member_added'), 'the audit log lists the rotation and the new member');
+    await session.screenshot('22-audit-log');
+  } catch (err) {
+    await session.failureScreenshot();
+    throw err;
+  } finally {
+    await session.end();
+  }
+}
+
+function setClockShift(days) {
+  writeFileSync(CLOCK_FILE, `${days}\n`);
+}
+
+async function journeyBulkDeleteExpired() {
+  assert(CLOCK_FILE, 'KEYDESK_TEST_CLOCK_FILE is not set (use tests/e2e/run.sh)');
+  setClockShift(0);
+  const session = await Session.start();
+  try {
+    step('create two keys that expire today');
+    await session.click('[data-testid="nav-keys"]');
+    await waitForText(session, '[data-testid="page-title"]', 'API keys');
+    const today = new Date().toISOString().slice(0, 10);
+    for (const name of ['Short-lived 1', 'Short-lived 2']) {
+      await session.click('[data-testid="create-key"]');
+      await session.type('#key-name', name);
+      await session.setValue('#key-expiration', today);
+      await session.click('[data-testid="create-key-submit"]');
+      await session.find('[data-testid="reveal-dialog"]');
+      await session.click('[data-testid="reveal-close"]');
+      await session.gone('[data-testid="reveal-dialog"]');
+      await session.find(`[data-testid="key-row"][data-name="${name}"]`);
+    }
+
+    step('three days later they are expired');
+    setClockShift(3);
+    await session.setValue('[data-testid="filter-status"]', 'expired');
+    await waitForText(session, '[data-testid="key-count"]', '2 keys');
+    await session.screenshot('30-expired-filter');
+
+    step('select all expired keys, delete them after one confirmation');
+    await session.click('[data-testid="select-matching"]');
+    await waitForText(session, '[data-testid="selected-count"]', '2 keys selected');
+    await session.click('[data-testid="bulk-delete"]');
+    await waitForText(session, '[data-testid="bulk-consequence"]', '2 keys will stop working immediately. Applications using them will get errors. This cannot be undone.');
+    await session.screenshot('31-bulk-confirm');
+    await session.click('[data-testid="bulk-confirm"]');
+    await session.gone('[data-testid="bulk-dialog"]');
+    await waitForText(session, '[data-testid="key-count"]', '0 keys');
+
+    step('the other keys are untouched');
+    await session.setValue('[data-testid="filter-status"]', '');
+    await waitFor('the remaining keys', async () => (await session.count('[data-testid="key-row"]')) >= 2);
+    assert((await session.all('[data-testid="key-row"][data-name^="Short-lived"]')).length === 0, 'no expired key is left');
+  } catch (err) {
+    await session.failureScreenshot();
+    throw err;
+  } finally {
+    setClockShift(0);
+    await session.end();
+  }
+}
+
 // ------------------------------------------------------------ runner
 
 async function preflight() {
@@ -347,6 +641,9 @@ async function preflight() {
 const tests = [
   ['first run, workspace, key shown once then only its hidden form', firstRunWorkspaceAndKey],
   ['workspace and key are still there after a restart', dataSurvivesRestart],
+  ['(a) workspace, member, spend limit, key shown once, rotate with grace, delete old', journeyWorkspaceMemberLimitKeyRotate],
+  ["(b) member details list that member's keys", journeyMemberDetails],
+  ['(c) bulk delete of expired keys', journeyBulkDeleteExpired],
 ];
 
 let passed = 0;

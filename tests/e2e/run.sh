@@ -6,6 +6,9 @@
 #
 #   cargo build && tests/e2e/run.sh
 #
+# E2E_SCRIPT picks another node script (the keys-view benchmark uses it) and
+# E2E_SEED_DIR a data folder copied in first (default: an empty one).
+#
 # Needs: node 20+, tauri-driver (cargo install tauri-driver --locked),
 # WebKitWebDriver (Debian: webkit2gtk-driver), Xvfb when DISPLAY is unset.
 # KEYDESK_APP_BIN selects another binary (default target/debug/keydesk).
@@ -27,12 +30,19 @@ mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png "$artifacts"/*.log
 
 data_dir="$(mktemp -d "${TMPDIR:-/tmp}/keydesk-e2e-XXXXXX")"
+# Test only (honoured by debug builds): days the app's store clock is shifted
+# by, written by the journeys that need keys to expire.
+clock_file="$(mktemp "${TMPDIR:-/tmp}/keydesk-e2e-clock-XXXXXX")"
+echo 0 >"$clock_file"
+if [ -n "${E2E_SEED_DIR:-}" ]; then
+  cp -a "$E2E_SEED_DIR"/. "$data_dir"/
+fi
 xvfb_pid=""
 driver_pid=""
 cleanup() {
   [ -n "$driver_pid" ] && kill "$driver_pid" 2>/dev/null && wait "$driver_pid" 2>/dev/null
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null
-  rm -rf "$data_dir"
+  rm -rf "$data_dir" "$clock_file"
 }
 trap cleanup EXIT INT TERM
 
@@ -63,6 +73,7 @@ export WEBKIT_DISABLE_COMPOSITING_MODE="${WEBKIT_DISABLE_COMPOSITING_MODE:-1}"
 # The app is started by WebKitWebDriver, started by tauri-driver: it
 # inherits this environment, including its data folder.
 export KEYDESK_DATA_DIR="$data_dir"
+export KEYDESK_TEST_CLOCK_FILE="$clock_file"
 export KEYDESK_APP_BIN="$app_bin"
 export E2E_ARTIFACTS="$artifacts"
 
@@ -72,4 +83,4 @@ tauri-driver --port "$port" --native-port "$native_port" >"$artifacts/tauri-driv
 driver_pid=$!
 export WEBDRIVER_URL="http://127.0.0.1:${port}"
 
-node tests/e2e/run.mjs
+node "${E2E_SCRIPT:-tests/e2e/run.mjs}"

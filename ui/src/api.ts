@@ -5,7 +5,7 @@
 // the message text.
 
 import { invoke } from '@tauri-apps/api/core';
-import { writeText } from '@tauri-apps/plugin-clipboard-manager';
+import { readText, writeText } from '@tauri-apps/plugin-clipboard-manager';
 
 /** A uuid, as a string. */
 export type Uuid = string;
@@ -74,11 +74,116 @@ export interface NewWorkspace {
   admin_user_id?: Uuid | null;
 }
 
-/** Absent fields are left unchanged. */
+/** Absent fields are left unchanged; `null` removes a limit or policy. */
 export interface WorkspacePatch {
   name?: string;
   description?: string;
   icon?: string;
+  monthly_spend_limit_micros?: number | null;
+  rate_limits?: RateLimits;
+  key_max_days?: number | null;
+}
+
+/** Absent fields are left unchanged; `null` removes a limit or policy. */
+export interface OrganizationPatch {
+  name?: string;
+  plan?: Plan;
+  billing_active?: boolean;
+  monthly_spend_limit_micros?: number | null;
+  key_max_days?: number | null;
+}
+
+export interface NewUser {
+  email: string;
+  name?: string;
+  org_role: OrgRole;
+}
+
+export type WorkspaceRole = 'admin' | 'member';
+
+export interface WorkspaceMember {
+  user_id: Uuid;
+  email: string;
+  name: string;
+  role: WorkspaceRole;
+  added_at: Timestamp;
+}
+
+export type ConnectorVisibility = 'private' | 'shared';
+
+export interface Connector {
+  id: Uuid;
+  name: string;
+  owner_id: Uuid;
+  workspace_id: Uuid;
+  visibility: ConnectorVisibility;
+  created_at: Timestamp;
+}
+
+export interface NewConnector {
+  workspace_id: Uuid;
+  name: string;
+  visibility: ConnectorVisibility;
+}
+
+/** A workspace's spend in one calendar month (UTC). */
+export interface MonthlySpend {
+  workspace_id: Uuid;
+  year: number;
+  month: number;
+  spent_micros: number;
+  /** The limit in force: the workspace's, else the organization's. */
+  limit_micros: number | null;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface DailyCost {
+  day: DateOnly;
+  cost_micros: number;
+}
+
+export interface ModelDayUsage {
+  model: string;
+  day: DateOnly;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micros: number;
+}
+
+/** One key's usage this month; name and hidden_key are null once the key is deleted. */
+export interface KeyUsage {
+  key_id: Uuid;
+  name: string | null;
+  hidden_key: string | null;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micros: number;
+}
+
+export interface AuditEvent {
+  id: Uuid;
+  at: Timestamp;
+  actor_id: Uuid | null;
+  actor_email: string | null;
+  action: string;
+  target_type: string;
+  target_id: Uuid | null;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AuditFilter {
+  actor_id?: Uuid | null;
+  action?: string | null;
+  target_id?: Uuid | null;
+  since?: Timestamp | null;
+  until?: Timestamp | null;
+  limit?: number | null;
+  offset?: number | null;
 }
 
 export type KeyProduct = 'API' | 'Vibe' | 'Mistral Code';
@@ -170,6 +275,13 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'unavailable',
 ]);
 
+/** What a rejected command carries. */
+export interface BackendErrorPayload {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+}
+
 /** A failure reported by the backend, as `{code, message, field?}`. */
 export class BackendError extends Error {
   readonly code: ErrorCode;
@@ -250,9 +362,6 @@ export function createKey(input: NewKey): Promise<CreatedKey> {
   return call('create_key', { input });
 }
 
-// renameKey and rotateKey have no view yet, so the main window's capability
-// (src-tauri/capabilities/main.json) does not allow them: add
-// `allow-rename-key` / `allow-rotate-key` there with the view that uses them.
 export function renameKey(keyId: Uuid, name: string | null): Promise<ApiKey> {
   return call('rename_key', { key_id: keyId, name });
 }
@@ -265,11 +374,103 @@ export function rotateKey(keyId: Uuid, graceSeconds: number | null = null): Prom
   return call('rotate_key', { key_id: keyId, grace_seconds: graceSeconds });
 }
 
+/** Deletes several keys at once; resolves to how many were deleted. */
+export function deleteKeys(keyIds: Uuid[]): Promise<number> {
+  return call('delete_keys', { key_ids: keyIds });
+}
+
+export function updateOrganization(patch: OrganizationPatch): Promise<Organization> {
+  return call('update_organization', { patch });
+}
+
+export function listUsers(): Promise<User[]> {
+  return call('list_users');
+}
+
+export function createUser(input: NewUser): Promise<User> {
+  return call('create_user', { input });
+}
+
+export function setUserRole(userId: Uuid, role: OrgRole): Promise<User> {
+  return call('set_user_role', { user_id: userId, role });
+}
+
+export function removeUser(userId: Uuid): Promise<void> {
+  return call('remove_user', { user_id: userId });
+}
+
+export function listMembers(workspaceId: Uuid): Promise<WorkspaceMember[]> {
+  return call('list_members', { workspace_id: workspaceId });
+}
+
+export function addMember(workspaceId: Uuid, userId: Uuid, role: WorkspaceRole): Promise<void> {
+  return call('add_member', { workspace_id: workspaceId, user_id: userId, role });
+}
+
+export function setMemberRole(workspaceId: Uuid, userId: Uuid, role: WorkspaceRole): Promise<void> {
+  return call('set_member_role', { workspace_id: workspaceId, user_id: userId, role });
+}
+
+/** Resolves to how many of the member's keys in the workspace were revoked. */
+export function removeMember(workspaceId: Uuid, userId: Uuid): Promise<number> {
+  return call('remove_member', { workspace_id: workspaceId, user_id: userId });
+}
+
+export function monthlySpend(workspaceId: Uuid): Promise<MonthlySpend> {
+  return call('monthly_spend', { workspace_id: workspaceId });
+}
+
+export function dailyCosts(workspaceId: Uuid): Promise<DailyCost[]> {
+  return call('daily_costs', { workspace_id: workspaceId });
+}
+
+export function usageByModel(workspaceId: Uuid): Promise<ModelDayUsage[]> {
+  return call('usage_by_model', { workspace_id: workspaceId });
+}
+
+export function usageByKey(workspaceId: Uuid): Promise<KeyUsage[]> {
+  return call('usage_by_key', { workspace_id: workspaceId });
+}
+
+export function listConnectors(workspaceId: Uuid): Promise<Connector[]> {
+  return call('list_connectors', { workspace_id: workspaceId });
+}
+
+export function createConnector(input: NewConnector): Promise<Connector> {
+  return call('create_connector', { input });
+}
+
+export function setConnectorVisibility(connectorId: Uuid, visibility: ConnectorVisibility): Promise<Connector> {
+  return call('set_connector_visibility', { connector_id: connectorId, visibility });
+}
+
+export function deleteConnector(connectorId: Uuid): Promise<void> {
+  return call('delete_connector', { connector_id: connectorId });
+}
+
+export function reachableConnectors(keyId: Uuid): Promise<Connector[]> {
+  return call('reachable_connectors', { key_id: keyId });
+}
+
+export function listAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+  return call('list_audit', { filter });
+}
+
 /** Puts text on the system clipboard (the reveal-once Copy button). */
 export async function copyText(text: string): Promise<void> {
   try {
     await writeText(text);
   } catch (raw) {
     throw toBackendError(raw);
+  }
+}
+
+/** What the system clipboard holds now (to clear it only if it still holds a key). */
+export async function readClipboard(): Promise<string | null> {
+  try {
+    return await readText();
+  } catch {
+    // An empty or non-text clipboard reads as an error: nothing of ours is there.
+    return null;
   }
 }

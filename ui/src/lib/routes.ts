@@ -1,14 +1,19 @@
-// Where the main window is: a section of the sidebar, or one workspace's keys.
+// Where the main window is: a section of the sidebar, or one workspace.
 
 import type { Workspace } from '../api';
 
-export type Section = 'workspaces' | 'keys';
+export type Section = 'workspaces' | 'keys' | 'members' | 'billing' | 'audit';
+
+export type WorkspaceTab = 'members' | 'keys' | 'settings' | 'usage' | 'connectors';
 
 export type Route =
   | { page: 'workspaces' }
   | { page: 'keys' }
-  | { page: 'workspace'; workspace: Workspace };
+  | { page: 'members' }
+  | { page: 'billing' }
+  | { page: 'audit' }
+  | { page: 'workspace'; workspace: Workspace; tab?: WorkspaceTab };
 
 export function sectionOf(route: Route): Section {
-  return route.page === 'keys' ? 'keys' : 'workspaces';
+  return route.page === 'workspace' ? 'workspaces' : route.page;
 }

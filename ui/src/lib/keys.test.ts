@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { apiKey } from '../test/fixtures';
+import {
+  bulkConsequence,
+  emptyFilterForm,
+  graceSeconds,
+  nextSort,
+  sortKeys,
+  toKeyFilter,
+  unavailableReason,
+  unusedDaysError,
+  virtualWindow,
+} from './keys';
+
+describe('key filters', () => {
+  it('turns the filter form into the backend filter', () => {
+    const form = { ...emptyFilterForm(), search: '  wxyz ', status: 'expired' as const, unusedDays: '30', product: 'Vibe' as const };
+    expect(toKeyFilter(form)).toEqual({
+      search: 'wxyz',
+      status: 'expired',
+      product: 'Vibe',
+      unused_for_days: 30,
+      workspace_id: null,
+      owner_id: null,
+    });
+  });
+
+  it('a fixed workspace wins over the form; invalid "unused" input is left out', () => {
+    const form = { ...emptyFilterForm(), workspaceId: 'other', unusedDays: '-3' };
+    const filter = toKeyFilter(form, 'fixed');
+    expect(filter.workspace_id).toBe('fixed');
+    expect(filter.unused_for_days).toBeNull();
+    expect(unusedDaysError('-3')).toMatch(/whole number/);
+    expect(unusedDaysError('2.5')).toMatch(/whole number/);
+    expect(unusedDaysError('')).toBeUndefined();
+  });
+});
+
+describe('sorting and the virtual window', () => {
+  const a = apiKey('kd_aaaa', { name: 'beta', expiration_date: null, created_at: '2025-01-02T00:00:00Z' });
+  const b = apiKey('kd_bbbb', { name: 'Alpha', expiration_date: '2025-06-01', created_at: '2025-01-01T00:00:00Z' });
+
+  it('sorts by a column, never-expiring last; cycles asc → desc → none', () => {
+    expect(sortKeys([a, b], { column: 'name', descending: false }).map((k) => k.name)).toEqual(['Alpha', 'beta']);
+    expect(sortKeys([a, b], { column: 'expires', descending: false })[0]).toBe(b);
+    expect(sortKeys([a, b], null)).toEqual([a, b]);
+    const s1 = nextSort(null, 'created');
+    const s2 = nextSort(s1, 'created');
+    expect(s1).toEqual({ column: 'created', descending: false });
+    expect(s2).toEqual({ column: 'created', descending: true });
+    expect(nextSort(s2, 'created')).toBeNull();
+  });
+
+  it('renders only the rows in view (plus overscan) of 100,000', () => {
+    const w = virtualWindow(32 * 50_000, 640, 32, 100_000);
+    expect(w.start).toBe(49_990);
+    expect(w.end).toBe(50_030);
+    expect(virtualWindow(0, 640, 32, 5)).toEqual({ start: 0, end: 5 });
+  });
+});
+
+describe('actions, bulk and rotation', () => {
+  it('explains why an action is unavailable', () => {
+    expect(unavailableReason({ status: 'available' }, 'rotated')).toBeUndefined();
+    expect(unavailableReason({ status: 'unavailable', reason: 'key_expired' }, 'rotated')).toMatch(/expired key cannot be rotated/);
+    expect(unavailableReason({ status: 'unavailable', reason: 'not_allowed' }, 'deleted')).toMatch(/not allowed to delete/);
+  });
+
+  it('states the consequence in numbers', () => {
+    expect(bulkConsequence(1)).toBe('1 key will stop working immediately.');
+    expect(bulkConsequence(12)).toBe('12 keys will stop working immediately.');
+  });
+
+  it('grace periods: hours or days, at most 30 days', () => {
+    expect(graceSeconds('2', 'hours')).toBe(7200);
+    expect(graceSeconds('30', 'days')).toBe(30 * 86400);
+    expect(graceSeconds('31', 'days')).toBeNull();
+    expect(graceSeconds('0', 'hours')).toBeNull();
+    expect(graceSeconds('', 'hours')).toBeNull();
+  });
+});

@@ -1,0 +1,126 @@
+// The keys table's logic, kept out of the component so it can be tested:
+// turning the filter form into a backend `KeyFilter`, client-side sorting of
+// the loaded rows, the virtual window, and why an action is unavailable.
+
+import type { ActionAvailability, ApiKey, KeyFilter, KeyProduct, KeyStatus, Uuid } from '../api';
+
+export interface KeyFilterForm {
+  search: string;
+  status: KeyStatus | '';
+  product: KeyProduct | '';
+  unusedDays: string;
+  workspaceId: Uuid | '';
+  ownerId: Uuid | '';
+}
+
+export function emptyFilterForm(): KeyFilterForm {
+  return { search: '', status: '', product: '', unusedDays: '', workspaceId: '', ownerId: '' };
+}
+
+/** The form's error for "unused for N days", if any (whole days, 1..36500). */
+export function unusedDaysError(text: string): string | undefined {
+  if (text.trim() === '') return undefined;
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n >= 1 && n <= 36500 ? undefined : 'Enter a whole number of days (at least 1).';
+}
+
+/** The backend filter for the form (invalid "unused" input is left out). */
+export function toKeyFilter(form: KeyFilterForm, fixedWorkspace?: Uuid, fixedOwner?: Uuid): KeyFilter {
+  const search = form.search.trim();
+  const unused = unusedDaysError(form.unusedDays) === undefined && form.unusedDays.trim() !== '' ? Number(form.unusedDays) : null;
+  return {
+    search: search === '' ? null : search,
+    status: form.status === '' ? null : form.status,
+    product: form.product === '' ? null : form.product,
+    unused_for_days: unused,
+    workspace_id: fixedWorkspace ?? (form.workspaceId === '' ? null : form.workspaceId),
+    owner_id: fixedOwner ?? (form.ownerId === '' ? null : form.ownerId),
+  };
+}
+
+export function isFiltered(form: KeyFilterForm): boolean {
+  return Object.values(form).some((v) => v.trim() !== '');
+}
+
+export type SortColumn = 'name' | 'hidden_key' | 'product' | 'workspace' | 'owner' | 'created' | 'last_used' | 'expires' | 'status';
+export interface Sort {
+  column: SortColumn;
+  descending: boolean;
+}
+
+function sortValue(key: ApiKey, column: SortColumn): string {
+  switch (column) {
+    case 'name':
+      return (key.name ?? '').toLocaleLowerCase();
+    case 'hidden_key':
+      return key.hidden_key;
+    case 'product':
+      return key.product;
+    case 'workspace':
+      return key.workspace_name.toLocaleLowerCase();
+    case 'owner':
+      return key.owner_email.toLocaleLowerCase();
+    case 'created':
+      return key.created_at;
+    case 'last_used':
+      return key.last_used_at ?? '';
+    case 'expires':
+      // Never-expiring keys sort after every date.
+      return key.expiration_date ?? '9999-12-31';
+    case 'status':
+      return key.status;
+  }
+}
+
+/** A sorted copy (stable); `null` keeps the backend's order (newest first). */
+export function sortKeys(keys: ApiKey[], sort: Sort | null): ApiKey[] {
+  if (sort === null) return keys;
+  const factor = sort.descending ? -1 : 1;
+  return keys
+    .map((key, index) => ({ key, index, value: sortValue(key, sort.column) }))
+    .sort((a, b) => (a.value < b.value ? -factor : a.value > b.value ? factor : a.index - b.index))
+    .map((entry) => entry.key);
+}
+
+/** Clicking a column header: ascending, then descending, then back to none. */
+export function nextSort(current: Sort | null, column: SortColumn): Sort | null {
+  if (current?.column !== column) return { column, descending: false };
+  if (!current.descending) return { column, descending: true };
+  return null;
+}
+
+/** The rows to render for a scroll position: [start, end) with overscan. */
+export function virtualWindow(scrollTop: number, viewport: number, rowHeight: number, count: number, overscan = 10) {
+  const first = Math.floor(scrollTop / rowHeight);
+  const start = Math.max(0, first - overscan);
+  const end = Math.min(count, first + Math.ceil(viewport / rowHeight) + overscan);
+  return { start, end: Math.max(start, end) };
+}
+
+/** Why an action is unavailable, in words; undefined when available. */
+export function unavailableReason(action: ActionAvailability, verb: string): string | undefined {
+  if (action.status === 'available') return undefined;
+  switch (action.reason) {
+    case 'key_expired':
+      return `An expired key cannot be ${verb}.`;
+    case 'unsupported_scope':
+      return `This type of key cannot be ${verb} here.`;
+    case 'not_allowed':
+      return `You are not allowed to ${verb === 'rotated' ? 'rotate' : 'delete'} this key.`;
+    default:
+      return `This key cannot be ${verb}.`;
+  }
+}
+
+/** "12 keys will stop working immediately." */
+export function bulkConsequence(count: number): string {
+  return count === 1 ? '1 key will stop working immediately.' : `${count.toLocaleString()} keys will stop working immediately.`;
+}
+
+/** Seconds of a grace period typed as an amount and a unit; null when invalid. */
+export function graceSeconds(amount: string, unit: 'hours' | 'days'): number | null {
+  const n = Number(amount.trim());
+  if (amount.trim() === '' || !Number.isInteger(n) || n < 1) return null;
+  const seconds = n * (unit === 'hours' ? 3600 : 86400);
+  return seconds <= 30 * 86400 ? seconds : null;
+}
