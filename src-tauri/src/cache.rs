@@ -152,7 +152,13 @@ mod tests {
         let cache = Cache::open(dir.path()).await.unwrap();
         let t1 = Utc::now() - chrono::Duration::minutes(5);
         cache
-            .put("https://a|ada@example.com", "workspaces", "", &vec!["one"], t1)
+            .put(
+                "https://a|ada@example.com",
+                "workspaces",
+                "",
+                &vec!["one"],
+                t1,
+            )
             .await
             .unwrap();
         let got: Cached<Vec<String>> = cache
@@ -172,7 +178,13 @@ mod tests {
 
         let t2 = Utc::now();
         cache
-            .put("https://a|ada@example.com", "workspaces", "", &vec!["two"], t2)
+            .put(
+                "https://a|ada@example.com",
+                "workspaces",
+                "",
+                &vec!["two"],
+                t2,
+            )
             .await
             .unwrap();
         let got: Cached<Vec<String>> = cache
@@ -182,7 +194,10 @@ mod tests {
             .unwrap();
         assert_eq!(got.value, vec!["two".to_owned()]);
 
-        cache.clear_profile("https://a|ada@example.com").await.unwrap();
+        cache
+            .clear_profile("https://a|ada@example.com")
+            .await
+            .unwrap();
         let gone: Option<Cached<Vec<String>>> = cache
             .get("https://a|ada@example.com", "workspaces", "")
             .await

@@ -111,7 +111,15 @@ impl RemoteBackend {
             server_url: base.as_str().trim_end_matches('/').to_owned(),
             account: user.email.to_lowercase(),
         };
-        let backend = Self::assemble(http, base, profile, token, CredentialKind::Session, data_dir).await?;
+        let backend = Self::assemble(
+            http,
+            base,
+            profile,
+            token,
+            CredentialKind::Session,
+            data_dir,
+        )
+        .await?;
         *backend.me.write().await = Some(user);
         Ok(backend)
     }
@@ -135,7 +143,15 @@ impl RemoteBackend {
             server_url: base.as_str().trim_end_matches('/').to_owned(),
             account: user.email.to_lowercase(),
         };
-        let backend = Self::assemble(http, base, profile, api_key, CredentialKind::AdminKey, data_dir).await?;
+        let backend = Self::assemble(
+            http,
+            base,
+            profile,
+            api_key,
+            CredentialKind::AdminKey,
+            data_dir,
+        )
+        .await?;
         *backend.me.write().await = Some(user);
         Ok(backend)
     }
@@ -153,7 +169,15 @@ impl RemoteBackend {
             server_url: base.as_str().trim_end_matches('/').to_owned(),
             account: account.trim().to_lowercase(),
         };
-        Self::assemble(client()?, base, profile, token, CredentialKind::Session, data_dir).await
+        Self::assemble(
+            client()?,
+            base,
+            profile,
+            token,
+            CredentialKind::Session,
+            data_dir,
+        )
+        .await
     }
 
     async fn assemble(
@@ -199,7 +223,10 @@ impl RemoteBackend {
         if let CredentialKind::AdminKey = self.kind {
             return Ok(());
         }
-        match self.send(Method::DELETE, "/v1/auth/sessions/current", None).await {
+        match self
+            .send(Method::DELETE, "/v1/auth/sessions/current", None)
+            .await
+        {
             Ok(_) => Ok(()),
             // Already expired or revoked: signed out either way.
             Err(e) if e.code == ErrorCode::Unauthorized => Ok(()),
@@ -300,7 +327,9 @@ impl RemoteBackend {
         let me: MeWire = self.call(Method::GET, "/v1/me", None).await?;
         let user = me.user.into_model()?;
         *self.me.write().await = Some(user.clone());
-        let org: OrganizationWire = self.call(Method::GET, "/v1/admin/organization", None).await?;
+        let org: OrganizationWire = self
+            .call(Method::GET, "/v1/admin/organization", None)
+            .await?;
         Ok(StateSnapshot {
             organization: org.into_model()?,
             user,
@@ -343,16 +372,21 @@ impl RemoteBackend {
 
     async fn get_workspace(&self, workspace_id: Uuid) -> AppResult<Workspace> {
         let ws: WorkspaceWire = self
-            .call(Method::GET, &format!("/v1/admin/workspaces/{workspace_id}"), None)
+            .call(
+                Method::GET,
+                &format!("/v1/admin/workspaces/{workspace_id}"),
+                None,
+            )
             .await?;
         Ok(ws.into_model())
     }
 
     async fn issued(&self, response: Response) -> AppResult<IssuedKey> {
         let mut wire: KeyWire = decode(response).await?;
-        let secret = wire.key.take().ok_or_else(|| {
-            AppError::internal("the server did not return the new key's secret")
-        })?;
+        let secret = wire
+            .key
+            .take()
+            .ok_or_else(|| AppError::internal("the server did not return the new key's secret"))?;
         let clamped = wire.expiration_clamped.unwrap_or(false);
         Ok(IssuedKey {
             key: wire.into_model()?,
@@ -381,7 +415,8 @@ impl Backend for RemoteBackend {
     }
 
     async fn list_workspaces(&self) -> AppResult<Vec<Workspace>> {
-        self.read_through("workspaces", "", self.fetch_workspaces()).await
+        self.read_through("workspaces", "", self.fetch_workspaces())
+            .await
     }
 
     async fn create_workspace(&self, input: NewWorkspace) -> AppResult<Workspace> {
@@ -438,7 +473,10 @@ impl Backend for RemoteBackend {
             settings.insert("key_max_days".into(), json!(days));
         }
         if let Some(limits) = patch.rate_limits {
-            settings.insert("requests_per_second".into(), json!(limits.requests_per_second));
+            settings.insert(
+                "requests_per_second".into(),
+                json!(limits.requests_per_second),
+            );
             settings.insert("tokens_per_minute".into(), json!(limits.tokens_per_minute));
         }
         if !settings.is_empty() {
@@ -492,7 +530,8 @@ impl Backend for RemoteBackend {
     async fn list_keys(&self, filter: KeyFilter) -> AppResult<KeyPage> {
         let key = serde_json::to_string(&filter)
             .map_err(|e| AppError::internal(format!("cannot encode a key filter: {e}")))?;
-        self.read_through("keys", &key, self.fetch_keys(&filter)).await
+        self.read_through("keys", &key, self.fetch_keys(&filter))
+            .await
     }
 
     async fn create_key(&self, input: NewKey) -> AppResult<IssuedKey> {
@@ -526,8 +565,12 @@ impl Backend for RemoteBackend {
     }
 
     async fn delete_key(&self, key_id: Uuid) -> AppResult<()> {
-        self.send(Method::DELETE, &format!("/v1/admin/api-keys/{key_id}"), None)
-            .await?;
+        self.send(
+            Method::DELETE,
+            &format!("/v1/admin/api-keys/{key_id}"),
+            None,
+        )
+        .await?;
         Ok(())
     }
 
@@ -643,7 +686,9 @@ async fn checked(response: Response) -> AppResult<Response> {
 /// Maps a failed answer to an `AppError`: the server's own code when it sent
 /// one we know, else the HTTP status.
 pub fn error_from(status: StatusCode, body: &[u8]) -> AppError {
-    let wire = serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| e.error);
+    let wire = serde_json::from_slice::<ErrorEnvelope>(body)
+        .ok()
+        .map(|e| e.error);
     let by_status = match status.as_u16() {
         400 | 422 => ErrorCode::Validation,
         401 => ErrorCode::Unauthorized,
@@ -653,15 +698,18 @@ pub fn error_from(status: StatusCode, body: &[u8]) -> AppError {
         429 | 502 | 503 | 504 => ErrorCode::Unavailable,
         _ => ErrorCode::Internal,
     };
-    let by_body = wire.as_ref().and_then(|w| w.code.as_deref()).and_then(|c| match c {
-        "validation" => Some(ErrorCode::Validation),
-        "not_found" => Some(ErrorCode::NotFound),
-        "conflict" => Some(ErrorCode::Conflict),
-        "forbidden" => Some(ErrorCode::Forbidden),
-        "unauthorized" => Some(ErrorCode::Unauthorized),
-        "internal" => Some(ErrorCode::Internal),
-        _ => None,
-    });
+    let by_body = wire
+        .as_ref()
+        .and_then(|w| w.code.as_deref())
+        .and_then(|c| match c {
+            "validation" => Some(ErrorCode::Validation),
+            "not_found" => Some(ErrorCode::NotFound),
+            "conflict" => Some(ErrorCode::Conflict),
+            "forbidden" => Some(ErrorCode::Forbidden),
+            "unauthorized" => Some(ErrorCode::Unauthorized),
+            "internal" => Some(ErrorCode::Internal),
+            _ => None,
+        });
     // A gateway in front of the server (503...) speaks for the server being away.
     let code = if by_status == ErrorCode::Unavailable {
         by_status
@@ -690,10 +738,7 @@ pub fn error_from(status: StatusCode, body: &[u8]) -> AppError {
 }
 
 async fn decode<T: DeserializeOwned>(response: Response) -> AppResult<T> {
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(transport_error)?;
+    let bytes = response.bytes().await.map_err(transport_error)?;
     serde_json::from_slice(&bytes)
         .map_err(|e| AppError::internal(format!("unexpected answer from the server: {e}")))
 }
@@ -944,14 +989,18 @@ mod tests {
 
     #[test]
     fn server_errors_keep_code_and_field() {
-        let body = br#"{"error":{"code":"validation","message":"name is required","field":"name"}}"#;
+        let body =
+            br#"{"error":{"code":"validation","message":"name is required","field":"name"}}"#;
         let err = error_from(StatusCode::UNPROCESSABLE_ENTITY, body);
         assert_eq!(err.code, ErrorCode::Validation);
         assert_eq!(err.field.as_deref(), Some("name"));
         assert_eq!(err.message, "name is required");
 
         let conflict = br#"{"error":{"code":"conflict","message":"taken","field":"name"}}"#;
-        assert_eq!(error_from(StatusCode::CONFLICT, conflict).code, ErrorCode::Conflict);
+        assert_eq!(
+            error_from(StatusCode::CONFLICT, conflict).code,
+            ErrorCode::Conflict
+        );
     }
 
     #[test]

@@ -127,8 +127,14 @@ async fn key_secret_is_shown_once_then_only_hidden(b: &dyn Backend) {
         .await
         .unwrap();
     let secret = issued.secret.expose().clone();
-    assert!(keydesk_core::secret::checksum_ok(&secret), "documented key format");
-    assert!(!format!("{issued:?}").contains(&secret), "Debug hides the secret");
+    assert!(
+        keydesk_core::secret::checksum_ok(&secret),
+        "documented key format"
+    );
+    assert!(
+        !format!("{issued:?}").contains(&secret),
+        "Debug hides the secret"
+    );
     assert_eq!(issued.key.workspace_id, ws.id);
     assert_eq!(issued.key.status, KeyStatus::Active);
 
@@ -148,7 +154,10 @@ async fn key_secret_is_shown_once_then_only_hidden(b: &dyn Backend) {
         format!("{}...{}", &secret[..4], &secret[secret.len() - 4..])
     );
     let json = serde_json::to_string(&page).unwrap();
-    assert!(!json.contains(&secret), "a listing never carries the secret");
+    assert!(
+        !json.contains(&secret),
+        "a listing never carries the secret"
+    );
 
     // The filters the key list offers.
     let by_status = b
@@ -213,7 +222,10 @@ async fn key_rename_rotate_with_grace_and_delete(b: &dyn Backend) {
         .iter()
         .find(|k| k.key_id == first.key.key_id)
         .unwrap();
-    assert!(old.delete_after.is_some(), "the old key is in its grace period");
+    assert!(
+        old.delete_after.is_some(),
+        "the old key is in its grace period"
+    );
 
     // Without one, the old key is gone at once.
     let third = b.rotate_key(second.key.key_id, None).await.unwrap();
@@ -255,10 +267,20 @@ async fn deleting_a_workspace_needs_confirmation(b: &dyn Backend) {
     let err = b.delete_workspace(ws.id, false).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Validation);
     assert_eq!(err.field.as_deref(), Some("confirm"));
-    assert!(b.list_workspaces().await.unwrap().iter().any(|w| w.id == ws.id));
+    assert!(b
+        .list_workspaces()
+        .await
+        .unwrap()
+        .iter()
+        .any(|w| w.id == ws.id));
 
     assert_eq!(b.delete_workspace(ws.id, true).await.unwrap(), 2);
-    assert!(!b.list_workspaces().await.unwrap().iter().any(|w| w.id == ws.id));
+    assert!(!b
+        .list_workspaces()
+        .await
+        .unwrap()
+        .iter()
+        .any(|w| w.id == ws.id));
     let err = b.delete_workspace(ws.id, true).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
 }
@@ -302,7 +324,14 @@ fn server_bin() -> &'static Path {
         let target_dir = profile_dir.parent().unwrap();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-p", "keydesk-server", "--bin", "keydesk-server", "--target-dir"])
+            .args([
+                "build",
+                "-p",
+                "keydesk-server",
+                "--bin",
+                "keydesk-server",
+                "--target-dir",
+            ])
             .arg(target_dir)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
@@ -329,16 +358,32 @@ impl TestServer {
     /// PostgreSQL database URL is given.
     fn start(postgres: Option<String>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let database = postgres.unwrap_or_else(|| dir.path().join("server.db").display().to_string());
+        let database =
+            postgres.unwrap_or_else(|| dir.path().join("server.db").display().to_string());
         let pepper = dir.path().join("server.pepper");
         let admin_email = "ada@example.com".to_owned();
         let out = Command::new(server_bin())
-            .args(["init", "--database", &database, "--admin-email", &admin_email, "--admin-name", "Ada Lovelace", "--org-name", "Acme", "--json"])
+            .args([
+                "init",
+                "--database",
+                &database,
+                "--admin-email",
+                &admin_email,
+                "--admin-name",
+                "Ada Lovelace",
+                "--org-name",
+                "Acme",
+                "--json",
+            ])
             .arg("--pepper-file")
             .arg(&pepper)
             .output()
             .unwrap();
-        assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let init: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let mut server = TestServer {
             child: None,
@@ -360,7 +405,13 @@ impl TestServer {
             .open(self.dir.path().join("server.log"))
             .unwrap();
         let mut child = Command::new(server_bin())
-            .args(["serve", "--database", &self.database, "--listen", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--database",
+                &self.database,
+                "--listen",
+                "127.0.0.1:0",
+            ])
             .arg("--pepper-file")
             .arg(self.dir.path().join("server.pepper"))
             .env("RUST_LOG", "debug")
@@ -489,7 +540,11 @@ async fn bootstrap_is_refused_in_remote_mode() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
-    assert!(err.message.contains("keydesk-server init"), "{}", err.message);
+    assert!(
+        err.message.contains("keydesk-server init"),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -539,7 +594,11 @@ async fn offline_lists_come_from_the_cache_and_writes_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Unavailable);
-    assert!(err.message.contains("server unreachable"), "{}", err.message);
+    assert!(
+        err.message.contains("server unreachable"),
+        "{}",
+        err.message
+    );
 
     // Writes are refused, not queued.
     let err = backend
@@ -593,12 +652,21 @@ async fn unreachable_server_without_cache_is_unavailable() {
         .port();
     let app_dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    let err = RemoteBackend::sign_in(&url, "ada@example.com", Sensitive::new("pw".into()), app_dir.path())
-        .await
-        .err()
-        .unwrap();
+    let err = RemoteBackend::sign_in(
+        &url,
+        "ada@example.com",
+        Sensitive::new("pw".into()),
+        app_dir.path(),
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(err.code, ErrorCode::Unavailable);
-    assert!(err.message.starts_with("server unreachable"), "{}", err.message);
+    assert!(
+        err.message.starts_with("server unreachable"),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -623,7 +691,10 @@ async fn revoked_or_unknown_sessions_are_unauthorized() {
     // Revoked: unauthorized, and the cache does not hide it.
     let err = resumed.list_workspaces().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Unauthorized);
-    assert_eq!(resumed.state().await.unwrap_err().code, ErrorCode::Unauthorized);
+    assert_eq!(
+        resumed.state().await.unwrap_err().code,
+        ErrorCode::Unauthorized
+    );
     assert!(resumed.offline_status().is_none());
     // Signing out twice is fine.
     backend.sign_out().await.unwrap();
@@ -673,7 +744,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 async fn no_secret_reaches_any_file_after_a_journey() {
     let mut server = TestServer::start(None);
     let app_dir = tempfile::tempdir().unwrap();
-    let mut secrets: Vec<(String, String)> = vec![("admin password".into(), server.admin_password.clone())];
+    let mut secrets: Vec<(String, String)> =
+        vec![("admin password".into(), server.admin_password.clone())];
 
     let backend = sign_in(&server, app_dir.path()).await;
     secrets.push(("session token".into(), backend.token().expose().clone()));
@@ -716,7 +788,9 @@ async fn no_secret_reaches_any_file_after_a_journey() {
     let mut files = vec![];
     files_under(app_dir.path(), &mut files);
     files_under(server.dir.path(), &mut files);
-    assert!(files.iter().any(|f| f.ends_with(keydesk_desktop::cache::CACHE_FILE)));
+    assert!(files
+        .iter()
+        .any(|f| f.ends_with(keydesk_desktop::cache::CACHE_FILE)));
     assert!(files.iter().any(|f| f.ends_with("server.db")));
     assert!(files.iter().any(|f| f.ends_with("server.log")));
     // The cache did get the lists (so the scan below means something).
