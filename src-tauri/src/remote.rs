@@ -739,8 +739,15 @@ pub fn error_from(status: StatusCode, body: &[u8]) -> AppError {
 
 async fn decode<T: DeserializeOwned>(response: Response) -> AppResult<T> {
     let bytes = response.bytes().await.map_err(transport_error)?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| AppError::internal(format!("unexpected answer from the server: {e}")))
+    // serde's message may quote a value from the body (which can hold a
+    // secret), so only the position is reported.
+    serde_json::from_slice(&bytes).map_err(|e| {
+        AppError::internal(format!(
+            "unexpected answer from the server (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
 fn micros(usd: f64) -> i64 {

@@ -316,7 +316,13 @@ fn server_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(bin) = std::env::var_os("KEYDESK_SERVER_BIN") {
-            return PathBuf::from(bin);
+            let bin = PathBuf::from(bin);
+            assert!(
+                bin.exists(),
+                "KEYDESK_SERVER_BIN={} does not exist: build it with cargo build -p keydesk-server",
+                bin.display()
+            );
+            return bin;
         }
         // This test runs from <target>/debug/deps/.
         let exe = std::env::current_exe().unwrap();
