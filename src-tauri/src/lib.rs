@@ -2,10 +2,12 @@
 //! talks to, and creates the main window once that backend is in state.
 
 pub mod backend;
+pub mod cache;
 pub mod commands;
 pub mod error;
 pub mod keychain;
 pub mod local;
+pub mod remote;
 
 use std::sync::Arc;
 
