@@ -32,6 +32,8 @@ use crate::backend::{AppState, Backend, BackendMode, BootstrapInput, IssuedKey};
 use crate::cache::Cache;
 use crate::error::{AppError, AppResult, ErrorCode};
 
+mod admin;
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The server's largest workspace page.
