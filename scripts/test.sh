@@ -47,6 +47,10 @@ APP_FEATURES=(--features tauri/custom-protocol)
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export KEYDESK_APP_BIN="${KEYDESK_APP_BIN:-$TARGET_DIR/debug/keydesk}"
+# The desktop's Backend contract suite runs a real keydesk-server; the
+# workspace test build below already builds it (with the workspace's
+# features), so the suite need not build it again on its own.
+export KEYDESK_SERVER_BIN="${KEYDESK_SERVER_BIN:-$TARGET_DIR/debug/keydesk-server}"
 
 RUN_START=$SECONDS
 RESULTS=()   # one "status|stage|seconds" entry per stage that ran

@@ -2,12 +2,14 @@
 //! talks to, and creates the main window once that backend is in state.
 
 pub mod backend;
+pub mod cache;
 pub mod commands;
 pub mod error;
 pub mod keychain;
 pub mod local;
 #[cfg(test)]
 mod payload_samples;
+pub mod remote;
 pub mod wire;
 
 use std::sync::Arc;

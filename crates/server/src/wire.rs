@@ -737,6 +737,14 @@ pub struct ApiKeysQuery {
     pub workspace_id: Option<Uuid>,
     /// Keydesk: only keys owned by this user.
     pub user_id: Option<Uuid>,
+    /// Keydesk: only keys with this status (`active`, `expired`, `inactive`).
+    #[param(value_type = Option<String>)]
+    pub status: Option<KeyStatus>,
+    /// Keydesk: only keys for this product (`API`, `Vibe`, `Mistral Code`).
+    #[param(value_type = Option<String>)]
+    pub product: Option<ProductOut>,
+    /// Keydesk: only keys not used (or never used) in the last N days.
+    pub unused_for_days: Option<i32>,
 }
 
 /// `AdminCreateAPIKeyIN`, plus Keydesk's product and connector scope.

@@ -168,3 +168,31 @@ async fn the_openapi_document_lists_the_admin_api_and_keydesk_additions() {
     }
     assert!(doc["components"]["securitySchemes"].get("AdminApiKey").is_some());
 }
+
+#[tokio::test]
+async fn the_key_list_filters_by_status_product_and_idle_days() {
+    let t = test_app().await;
+    let key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
+    let k = Some(key.secret.expose().as_str());
+    let (_, list) = t.call("GET", "/v1/admin/workspaces", k, None).await;
+    let ws = list["items"][0]["uuid"].as_str().unwrap().to_owned();
+    let soon = json!({"workspace_uuid": ws, "user_id": t.admin.user_id, "name": "soon", "expiration": "2026-03-20"});
+    let vibe = json!({"workspace_uuid": ws, "user_id": t.admin.user_id, "name": "vibe", "product": "Vibe"});
+    assert_eq!(t.call("POST", "/v1/admin/api-keys", k, Some(soon)).await.0, 200);
+    assert_eq!(t.call("POST", "/v1/admin/api-keys", k, Some(vibe)).await.0, 200);
+    t.clock.advance(chrono::Duration::days(10));
+
+    let names = |page: &serde_json::Value| -> Vec<String> {
+        page["keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let (s, expired) = t.call("GET", "/v1/admin/api-keys?status=expired", k, None).await;
+    assert_eq!((s.as_u16(), names(&expired)), (200, vec!["soon".to_owned()]));
+    let (_, active) = t.call("GET", "/v1/admin/api-keys?status=active", k, None).await;
+    assert_eq!(names(&active), vec!["vibe".to_owned()]);
+    let (_, by_product) = t.call("GET", "/v1/admin/api-keys?product=Vibe", k, None).await;
+    assert_eq!(names(&by_product), vec!["vibe".to_owned()]);
+    let (_, idle) = t.call("GET", "/v1/admin/api-keys?unused_for_days=5", k, None).await;
+    assert_eq!(idle["total"], 2, "never-used keys count as idle");
+    let (s, bad) = t.call("GET", "/v1/admin/api-keys?status=lost", k, None).await;
+    assert_eq!((s.as_u16(), bad["error"]["field"].as_str()), (422, Some("query")));
+}

@@ -23,9 +23,11 @@ pub async fn list(State(st): State<AppState>, caller: Caller, Query(q): Query<Ap
         workspace_id: q.workspace_id,
         owner_id: q.user_id,
         search: q.name,
+        status: q.status,
+        product: q.product.map(Into::into),
+        unused_for_days: q.unused_for_days,
         limit: q.limit,
         offset: q.offset,
-        ..Default::default()
     };
     Ok(Json(page_out(st.svc.list_keys(&caller.actor, filter).await?)))
 }

@@ -1,0 +1,892 @@
+//! One contract for the `Backend` trait, run against both implementations:
+//! `LocalBackend` on a temp SQLite file, and `RemoteBackend` against a real
+//! keydesk-server process on 127.0.0.1 (SQLite, and PostgreSQL when
+//! `KEYDESK_TEST_POSTGRES_URL` is set). Then what only remote mode has:
+//! offline reads from the cache with the server gone, writes refused
+//! offline, revoked or unknown credentials answered `unauthorized`, and
+//! secret hygiene — after a whole journey no key secret, session token or
+//! password is found in any file the app or the server wrote.
+//!
+//! The server binary is `KEYDESK_SERVER_BIN` when set, else it is built with
+//! `cargo build -p keydesk-server` into this test's own target directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use keydesk_core::model::{
+    ConnectorVisibility, KeyFilter, KeyStatus, NewConnector, NewKey, NewWorkspace, OrgRole, WorkspaceMember,
+    WorkspacePatch, WorkspaceRole,
+};
+use keydesk_core::OrganizationPatch;
+use keydesk_core::secret::Sensitive;
+use keydesk_desktop::backend::{Backend, BackendMode, BootstrapInput};
+use keydesk_desktop::error::ErrorCode;
+use keydesk_desktop::local::LocalBackend;
+use keydesk_desktop::remote::RemoteBackend;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------- the contract
+
+/// A name no other scenario (or run against the same server) uses.
+fn unique(prefix: &str) -> String {
+    format!("{prefix} {}", &Uuid::new_v4().simple().to_string()[..8])
+}
+
+async fn state_names_the_organization_and_user(b: &dyn Backend, mode: BackendMode, email: &str) {
+    let state = b.state().await.unwrap();
+    assert_eq!(state.mode, mode);
+    assert!(state.organization.is_some());
+    assert_eq!(state.user.unwrap().email, email);
+}
+
+async fn workspace_create_list_rename(b: &dyn Backend) {
+    let name = unique("Research");
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: name.clone(),
+            description: "models and evals".into(),
+            icon: "R".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ws.name, name);
+    assert_eq!(ws.description, "models and evals");
+    assert!(!ws.is_default);
+    assert_eq!(ws.members_count, 1, "the creator is its first admin");
+
+    let listed = b.list_workspaces().await.unwrap();
+    assert!(listed.iter().any(|w| w.id == ws.id && w.name == name));
+    assert!(listed.iter().any(|w| w.is_default));
+
+    let renamed = unique("Research and Development");
+    let updated = b
+        .update_workspace(
+            ws.id,
+            WorkspacePatch {
+                name: Some(renamed.clone()),
+                monthly_spend_limit_micros: Some(Some(25_000_000)),
+                key_max_days: Some(Some(30)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name, renamed);
+    assert_eq!(updated.description, "models and evals");
+    assert_eq!(updated.monthly_spend_limit_micros, Some(25_000_000));
+    assert_eq!(updated.key_max_days, Some(30));
+    let listed = b.list_workspaces().await.unwrap();
+    let again = listed.iter().find(|w| w.id == ws.id).unwrap();
+    assert_eq!(again, &updated);
+}
+
+async fn validation_error_names_the_field(b: &dyn Backend) {
+    let err = b
+        .create_workspace(NewWorkspace {
+            name: "   ".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Validation, "{err:?}");
+    assert_eq!(err.field.as_deref(), Some("name"));
+}
+
+async fn duplicate_workspace_name_is_a_conflict(b: &dyn Backend) {
+    let name = unique("Platform");
+    b.create_workspace(NewWorkspace {
+        name: name.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let err = b
+        .create_workspace(NewWorkspace {
+            name,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict, "{err:?}");
+    assert_eq!(err.field.as_deref(), Some("name"));
+}
+
+async fn key_secret_is_shown_once_then_only_hidden(b: &dyn Backend) {
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Keys"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let issued = b
+        .create_key(NewKey {
+            workspace_id: ws.id,
+            name: Some("ci".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let secret = issued.secret.expose().clone();
+    assert!(
+        keydesk_core::secret::checksum_ok(&secret),
+        "documented key format"
+    );
+    assert!(
+        !format!("{issued:?}").contains(&secret),
+        "Debug hides the secret"
+    );
+    assert_eq!(issued.key.workspace_id, ws.id);
+    assert_eq!(issued.key.status, KeyStatus::Active);
+
+    let page = b
+        .list_keys(KeyFilter {
+            workspace_id: Some(ws.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert!(page.total_exact);
+    let listed = &page.keys[0];
+    assert_eq!(listed.key_id, issued.key.key_id);
+    assert_eq!(
+        listed.hidden_key,
+        format!("{}...{}", &secret[..4], &secret[secret.len() - 4..])
+    );
+    let json = serde_json::to_string(&page).unwrap();
+    assert!(
+        !json.contains(&secret),
+        "a listing never carries the secret"
+    );
+
+    // The filters the key list offers.
+    let by_status = b
+        .list_keys(KeyFilter {
+            workspace_id: Some(ws.id),
+            status: Some(KeyStatus::Expired),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_status.total, 0);
+    let by_name = b
+        .list_keys(KeyFilter {
+            workspace_id: Some(ws.id),
+            search: Some("CI".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_name.keys.len(), 1);
+    assert_eq!(b.workspace_key_count(ws.id).await.unwrap(), 1);
+}
+
+async fn key_rename_rotate_with_grace_and_delete(b: &dyn Backend) {
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Rotation"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let first = b
+        .create_key(NewKey {
+            workspace_id: ws.id,
+            name: Some("deploy".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let renamed = b
+        .rename_key(first.key.key_id, Some("deploy-bot".into()))
+        .await
+        .unwrap();
+    assert_eq!(renamed.name.as_deref(), Some("deploy-bot"));
+
+    // With a grace period, the old key stays until it ends.
+    let second = b.rotate_key(first.key.key_id, Some(3600)).await.unwrap();
+    assert_ne!(second.key.key_id, first.key.key_id);
+    assert_ne!(second.secret.expose(), first.secret.expose());
+    assert_eq!(second.key.name.as_deref(), Some("deploy-bot"));
+    let page = b
+        .list_keys(KeyFilter {
+            workspace_id: Some(ws.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+    let old = page
+        .keys
+        .iter()
+        .find(|k| k.key_id == first.key.key_id)
+        .unwrap();
+    assert!(
+        old.delete_after.is_some(),
+        "the old key is in its grace period"
+    );
+
+    // Without one, the old key is gone at once.
+    let third = b.rotate_key(second.key.key_id, None).await.unwrap();
+    let page = b
+        .list_keys(KeyFilter {
+            workspace_id: Some(ws.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = page.keys.iter().map(|k| k.key_id).collect();
+    assert!(ids.contains(&third.key.key_id));
+    assert!(!ids.contains(&second.key.key_id));
+
+    b.delete_key(third.key.key_id).await.unwrap();
+    let err = b.delete_key(third.key.key_id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    let err = b.rename_key(Uuid::new_v4(), None).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+}
+
+async fn deleting_a_workspace_needs_confirmation(b: &dyn Backend) {
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Temporary"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        b.create_key(NewKey {
+            workspace_id: ws.id,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(b.workspace_key_count(ws.id).await.unwrap(), 2);
+    let err = b.delete_workspace(ws.id, false).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Validation);
+    assert_eq!(err.field.as_deref(), Some("confirm"));
+    assert!(b
+        .list_workspaces()
+        .await
+        .unwrap()
+        .iter()
+        .any(|w| w.id == ws.id));
+
+    assert_eq!(b.delete_workspace(ws.id, true).await.unwrap(), 2);
+    assert!(!b
+        .list_workspaces()
+        .await
+        .unwrap()
+        .iter()
+        .any(|w| w.id == ws.id));
+    let err = b.delete_workspace(ws.id, true).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+}
+
+async fn the_default_workspace_cannot_be_deleted(b: &dyn Backend) {
+    let default = b
+        .list_workspaces()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|w| w.is_default)
+        .unwrap();
+    let err = b.delete_workspace(default.id, true).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict, "{err:?}");
+}
+
+async fn users_are_added_promoted_and_removed(b: &dyn Backend) {
+    let email = format!("{}@example.com", unique("dev").replace(' ', "-"));
+    let user = b
+        .create_user(keydesk_core::NewUser { email: email.clone(), name: "Dev Eloper".into(), org_role: OrgRole::Member })
+        .await
+        .unwrap();
+    assert_eq!(user.email, email);
+    assert_eq!(user.org_role, OrgRole::Member);
+    assert!(b.list_users().await.unwrap().iter().any(|u| u.id == user.id));
+    let dup = b
+        .create_user(keydesk_core::NewUser { email: email.to_uppercase(), name: String::new(), org_role: OrgRole::Member })
+        .await
+        .unwrap_err();
+    assert_eq!(dup.code, ErrorCode::Conflict);
+    assert_eq!(b.set_user_role(user.id, OrgRole::BillingManager).await.unwrap().org_role, OrgRole::BillingManager);
+    b.remove_user(user.id).await.unwrap();
+    assert!(!b.list_users().await.unwrap().iter().any(|u| u.id == user.id));
+}
+
+async fn members_are_added_changed_and_removed(b: &dyn Backend) {
+    let ws = b.create_workspace(NewWorkspace { name: unique("Team"), ..Default::default() }).await.unwrap();
+    let email = format!("{}@example.com", unique("member").replace(' ', "-"));
+    let user = b
+        .create_user(keydesk_core::NewUser { email: email.clone(), name: "Mem Ber".into(), org_role: OrgRole::Member })
+        .await
+        .unwrap();
+    b.add_member(ws.id, user.id, WorkspaceRole::Member).await.unwrap();
+    let again = b.add_member(ws.id, user.id, WorkspaceRole::Member).await;
+    // The platform's add-users skips present members; local mode says conflict.
+    assert!(again.is_ok() || again.unwrap_err().code == ErrorCode::Conflict);
+    let role_of = |members: &[WorkspaceMember]| members.iter().find(|m| m.user_id == user.id).map(|m| m.role);
+    assert_eq!(role_of(&b.list_members(ws.id).await.unwrap()), Some(WorkspaceRole::Member));
+    b.set_member_role(ws.id, user.id, WorkspaceRole::Admin).await.unwrap();
+    assert_eq!(role_of(&b.list_members(ws.id).await.unwrap()), Some(WorkspaceRole::Admin));
+    b.remove_member(ws.id, user.id).await.unwrap();
+    assert_eq!(role_of(&b.list_members(ws.id).await.unwrap()), None);
+}
+
+async fn connectors_are_created_shared_and_deleted(b: &dyn Backend) {
+    let ws = b.create_workspace(NewWorkspace { name: unique("Conn"), ..Default::default() }).await.unwrap();
+    let c = b
+        .create_connector(NewConnector { workspace_id: ws.id, name: "Drive".into(), visibility: ConnectorVisibility::Private })
+        .await
+        .unwrap();
+    assert_eq!(c.visibility, ConnectorVisibility::Private);
+    let shared = b.set_connector_visibility(c.id, ConnectorVisibility::Shared).await.unwrap();
+    assert_eq!(shared.visibility, ConnectorVisibility::Shared);
+    assert_eq!(b.list_connectors(ws.id).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), vec![c.id]);
+    let empty = b.create_connector(NewConnector { workspace_id: ws.id, name: " ".into(), visibility: ConnectorVisibility::Shared }).await.unwrap_err();
+    assert_eq!((empty.code, empty.field.as_deref()), (ErrorCode::Validation, Some("name")));
+    b.delete_connector(c.id).await.unwrap();
+    assert!(b.list_connectors(ws.id).await.unwrap().is_empty());
+}
+
+async fn organization_policy_is_set_and_cleared(b: &dyn Backend) {
+    let org = b.update_organization(OrganizationPatch { key_max_days: Some(Some(45)), ..Default::default() }).await.unwrap();
+    assert_eq!(org.key_max_days, Some(45));
+    let bad = b.update_organization(OrganizationPatch { key_max_days: Some(Some(0)), ..Default::default() }).await.unwrap_err();
+    assert_eq!((bad.code, bad.field.as_deref()), (ErrorCode::Validation, Some("key_max_days")));
+    let org = b.update_organization(OrganizationPatch { key_max_days: Some(None), ..Default::default() }).await.unwrap();
+    assert_eq!(org.key_max_days, None);
+}
+
+/// Every scenario, in order, on one backend.
+async fn contract(b: &dyn Backend, mode: BackendMode, email: &str) {
+    state_names_the_organization_and_user(b, mode, email).await;
+    workspace_create_list_rename(b).await;
+    validation_error_names_the_field(b).await;
+    duplicate_workspace_name_is_a_conflict(b).await;
+    key_secret_is_shown_once_then_only_hidden(b).await;
+    key_rename_rotate_with_grace_and_delete(b).await;
+    deleting_a_workspace_needs_confirmation(b).await;
+    the_default_workspace_cannot_be_deleted(b).await;
+    users_are_added_promoted_and_removed(b).await;
+    members_are_added_changed_and_removed(b).await;
+    connectors_are_created_shared_and_deleted(b).await;
+    organization_policy_is_set_and_cleared(b).await;
+}
+
+// ---------------------------------------------------------------- a real server
+
+/// The keydesk-server binary, built once per test process.
+fn server_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("KEYDESK_SERVER_BIN") {
+            let bin = PathBuf::from(bin);
+            assert!(
+                bin.exists(),
+                "KEYDESK_SERVER_BIN={} does not exist: build it with cargo build -p keydesk-server",
+                bin.display()
+            );
+            return bin;
+        }
+        // This test runs from <target>/debug/deps/.
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let target_dir = profile_dir.parent().unwrap();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "-p",
+                "keydesk-server",
+                "--bin",
+                "keydesk-server",
+                "--target-dir",
+            ])
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p keydesk-server failed");
+        let bin = profile_dir.join(format!("keydesk-server{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "{} was not built", bin.display());
+        bin
+    })
+}
+
+struct TestServer {
+    child: Option<Child>,
+    url: String,
+    dir: tempfile::TempDir,
+    admin_email: String,
+    admin_password: String,
+    admin_api_key: String,
+    database: String,
+}
+
+impl TestServer {
+    /// `init` then `serve` on a free port; SQLite in a temp dir unless a
+    /// PostgreSQL database URL is given.
+    fn start(postgres: Option<String>) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let database =
+            postgres.unwrap_or_else(|| dir.path().join("server.db").display().to_string());
+        let pepper = dir.path().join("server.pepper");
+        let admin_email = "ada@example.com".to_owned();
+        let out = Command::new(server_bin())
+            .args([
+                "init",
+                "--database",
+                &database,
+                "--admin-email",
+                &admin_email,
+                "--admin-name",
+                "Ada Lovelace",
+                "--org-name",
+                "Acme",
+                "--json",
+            ])
+            .arg("--pepper-file")
+            .arg(&pepper)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let init: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut server = TestServer {
+            child: None,
+            url: String::new(),
+            dir,
+            admin_email,
+            admin_password: init["admin_password"].as_str().unwrap().to_owned(),
+            admin_api_key: init["admin_api_key"].as_str().unwrap().to_owned(),
+            database,
+        };
+        server.serve();
+        server
+    }
+
+    fn serve(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("server.log"))
+            .unwrap();
+        let mut child = Command::new(server_bin())
+            .args([
+                "serve",
+                "--database",
+                &self.database,
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--pepper-file")
+            .arg(self.dir.path().join("server.pepper"))
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("keydesk-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        self.url = url;
+        self.child = Some(child);
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A fresh database on the PostgreSQL server of `KEYDESK_TEST_POSTGRES_URL`.
+async fn fresh_postgres_database(url: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let name = format!("keydesk_desktop_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+async fn sign_in(server: &TestServer, data_dir: &Path) -> RemoteBackend {
+    RemoteBackend::sign_in(
+        &server.url,
+        &server.admin_email,
+        Sensitive::new(server.admin_password.clone()),
+        data_dir,
+    )
+    .await
+    .unwrap()
+}
+
+// ---------------------------------------------------------------- the runs
+
+#[tokio::test]
+async fn contract_holds_for_the_local_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::open(dir.path()).await.unwrap();
+    backend
+        .bootstrap(BootstrapInput {
+            org_name: "Acme".into(),
+            admin_email: "ada@example.com".into(),
+            admin_name: "Ada Lovelace".into(),
+        })
+        .await
+        .unwrap();
+    contract(&backend, BackendMode::Local, "ada@example.com").await;
+}
+
+#[tokio::test]
+async fn contract_holds_for_the_remote_backend_on_sqlite() {
+    let server = TestServer::start(None);
+    let app_dir = tempfile::tempdir().unwrap();
+    let backend = sign_in(&server, app_dir.path()).await;
+    contract(&backend, BackendMode::Remote, &server.admin_email).await;
+    assert!(backend.offline_status().is_none());
+}
+
+#[tokio::test]
+async fn contract_holds_for_the_remote_backend_on_postgres() {
+    let Ok(url) = std::env::var("KEYDESK_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED: KEYDESK_TEST_POSTGRES_URL is not set (bash scripts/with-postgres.sh provides one)");
+        return;
+    };
+    let database = fresh_postgres_database(&url).await;
+    let server = TestServer::start(Some(database));
+    let app_dir = tempfile::tempdir().unwrap();
+    let backend = sign_in(&server, app_dir.path()).await;
+    contract(&backend, BackendMode::Remote, &server.admin_email).await;
+}
+
+#[tokio::test]
+async fn contract_holds_with_an_admin_api_key() {
+    let server = TestServer::start(None);
+    let app_dir = tempfile::tempdir().unwrap();
+    let backend = RemoteBackend::with_admin_key(
+        &server.url,
+        Sensitive::new(server.admin_api_key.clone()),
+        app_dir.path(),
+    )
+    .await
+    .unwrap();
+    contract(&backend, BackendMode::Remote, &server.admin_email).await;
+    // Signing out of a key-based profile revokes nothing: the key still works.
+    backend.sign_out().await.unwrap();
+    backend.list_workspaces().await.unwrap();
+}
+
+#[tokio::test]
+async fn bootstrap_is_refused_in_remote_mode() {
+    let server = TestServer::start(None);
+    let app_dir = tempfile::tempdir().unwrap();
+    let backend = sign_in(&server, app_dir.path()).await;
+    let err = backend
+        .bootstrap(BootstrapInput {
+            org_name: "Other".into(),
+            admin_email: "eve@example.com".into(),
+            admin_name: "Eve".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert!(
+        err.message.contains("keydesk-server init"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn offline_lists_come_from_the_cache_and_writes_are_refused() {
+    let mut server = TestServer::start(None);
+    let app_dir = tempfile::tempdir().unwrap();
+    let backend = sign_in(&server, app_dir.path()).await;
+    let ws = backend
+        .create_workspace(NewWorkspace {
+            name: "Cached".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    backend
+        .create_key(NewKey {
+            workspace_id: ws.id,
+            name: Some("offline".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let filter = KeyFilter {
+        workspace_id: Some(ws.id),
+        ..Default::default()
+    };
+    let state = backend.state().await.unwrap();
+    let workspaces = backend.list_workspaces().await.unwrap();
+    let keys = backend.list_keys(filter.clone()).await.unwrap();
+    assert!(backend.offline_status().is_none());
+
+    server.kill();
+
+    assert_eq!(backend.list_workspaces().await.unwrap(), workspaces);
+    assert_eq!(backend.list_keys(filter.clone()).await.unwrap(), keys);
+    assert_eq!(backend.state().await.unwrap(), state);
+    let offline = backend.offline_status().expect("marked offline");
+    assert!(offline.age_seconds >= 0);
+    assert!(offline.fetched_at <= chrono::Utc::now());
+
+    // A list never fetched has nothing to show: the error says why.
+    let err = backend
+        .list_keys(KeyFilter {
+            search: Some("never asked".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unavailable);
+    assert!(
+        err.message.contains("server unreachable"),
+        "{}",
+        err.message
+    );
+
+    // Writes are refused, not queued.
+    let err = backend
+        .create_workspace(NewWorkspace {
+            name: "Queued?".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unavailable);
+    assert!(err.message.contains("server unreachable"));
+    let err = backend.delete_key(keys.keys[0].key_id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unavailable);
+
+    // The next start opens from the cache too (token from the keychain, no server).
+    let token = Sensitive::new(backend.token().expose().clone());
+    backend.close().await;
+    let reopened = RemoteBackend::resume(&server.url, &server.admin_email, token, app_dir.path())
+        .await
+        .unwrap();
+    assert_eq!(reopened.list_workspaces().await.unwrap(), workspaces);
+    assert!(reopened.offline_status().is_some());
+
+    // The server is back: fresh data, no longer offline, nothing was queued.
+    server.serve();
+    let online = RemoteBackend::resume(
+        &server.url,
+        &server.admin_email,
+        Sensitive::new(reopened.token().expose().clone()),
+        app_dir.path(),
+    )
+    .await
+    .unwrap();
+    let now = online.list_workspaces().await.unwrap();
+    assert!(online.offline_status().is_none());
+    assert!(!now.iter().any(|w| w.name == "Queued?"));
+    assert_eq!(
+        online.list_keys(filter).await.unwrap().total,
+        1,
+        "the delete refused offline did not happen later"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_server_without_cache_is_unavailable() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app_dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let err = RemoteBackend::sign_in(
+        &url,
+        "ada@example.com",
+        Sensitive::new("pw".into()),
+        app_dir.path(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(err.code, ErrorCode::Unavailable);
+    assert!(
+        err.message.starts_with("server unreachable"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn revoked_or_unknown_sessions_are_unauthorized() {
+    let server = TestServer::start(None);
+    let app_dir = tempfile::tempdir().unwrap();
+    let backend = sign_in(&server, app_dir.path()).await;
+    backend.list_workspaces().await.unwrap();
+
+    // The same session, as a second app start would resume it.
+    let resumed = RemoteBackend::resume(
+        &server.url,
+        &server.admin_email,
+        Sensitive::new(backend.token().expose().clone()),
+        app_dir.path(),
+    )
+    .await
+    .unwrap();
+    resumed.list_workspaces().await.unwrap();
+
+    backend.sign_out().await.unwrap();
+    // Revoked: unauthorized, and the cache does not hide it.
+    let err = resumed.list_workspaces().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+    assert_eq!(
+        resumed.state().await.unwrap_err().code,
+        ErrorCode::Unauthorized
+    );
+    assert!(resumed.offline_status().is_none());
+    // Signing out twice is fine.
+    backend.sign_out().await.unwrap();
+
+    let unknown = RemoteBackend::resume(
+        &server.url,
+        &server.admin_email,
+        Sensitive::new("kds_not-a-real-session".into()),
+        app_dir.path(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        unknown.list_workspaces().await.unwrap_err().code,
+        ErrorCode::Unauthorized
+    );
+
+    let err = RemoteBackend::sign_in(
+        &server.url,
+        &server.admin_email,
+        Sensitive::new("wrong password".into()),
+        app_dir.path(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn no_secret_reaches_any_file_after_a_journey() {
+    let mut server = TestServer::start(None);
+    let app_dir = tempfile::tempdir().unwrap();
+    let mut secrets: Vec<(String, String)> =
+        vec![("admin password".into(), server.admin_password.clone())];
+
+    let backend = sign_in(&server, app_dir.path()).await;
+    secrets.push(("session token".into(), backend.token().expose().clone()));
+    backend.state().await.unwrap();
+    let ws = backend
+        .create_workspace(NewWorkspace {
+            name: "Hygiene".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut last = None;
+    for i in 0..3 {
+        let issued = backend
+            .create_key(NewKey {
+                workspace_id: ws.id,
+                name: Some(format!("key {i}")),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        secrets.push((format!("key {i}"), issued.secret.expose().clone()));
+        last = Some(issued.key.key_id);
+    }
+    let rotated = backend.rotate_key(last.unwrap(), Some(60)).await.unwrap();
+    secrets.push(("rotated key".into(), rotated.secret.expose().clone()));
+    backend.list_workspaces().await.unwrap();
+    backend
+        .list_keys(KeyFilter {
+            workspace_id: Some(ws.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    backend.list_keys(KeyFilter::default()).await.unwrap();
+    backend.sign_out().await.unwrap();
+    backend.close().await;
+    server.kill();
+
+    let mut files = vec![];
+    files_under(app_dir.path(), &mut files);
+    files_under(server.dir.path(), &mut files);
+    assert!(files
+        .iter()
+        .any(|f| f.ends_with(keydesk_desktop::cache::CACHE_FILE)));
+    assert!(files.iter().any(|f| f.ends_with("server.db")));
+    assert!(files.iter().any(|f| f.ends_with("server.log")));
+    // The cache did get the lists (so the scan below means something).
+    let cache_bytes: Vec<u8> = files
+        .iter()
+        .filter(|f| f.starts_with(app_dir.path()))
+        .flat_map(|f| std::fs::read(f).unwrap())
+        .collect();
+    assert!(contains(&cache_bytes, b"Hygiene"));
+    assert!(contains(&cache_bytes, rotated.key.hidden_key.as_bytes()));
+
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for (what, secret) in &secrets {
+            assert!(
+                !contains(&bytes, secret.as_bytes()),
+                "the {what} was found in {}",
+                file.display()
+            );
+        }
+    }
+}
