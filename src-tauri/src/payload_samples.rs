@@ -287,6 +287,7 @@ fn samples() -> Vec<(&'static str, &'static str, serde_json::Value)> {
                 status: Some(KeyStatus::Expired),
                 product: Some(KeyProduct::MistralCode),
                 unused_for_days: Some(30),
+                sort: Some(KeySort { column: KeySortColumn::Expires, descending: true }),
                 limit: Some(100),
                 offset: Some(0),
             }),

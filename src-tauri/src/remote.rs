@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use keydesk_core::model::{
     ApiKey, AuditEvent, AuditFilter, Connector, ConnectorScope, ConnectorVisibility, KeyActions,
-    KeyFilter, KeyPage, KeyProduct, KeyStatus, MonthlySpend, NewConnector, NewKey, NewWorkspace,
+    KeyFilter, KeyPage, KeyProduct, KeySortColumn, KeyStatus, MonthlySpend, NewConnector, NewKey, NewWorkspace,
     OrgRole, Organization, Plan, RateLimits, User, Workspace, WorkspaceMember, WorkspacePatch,
     WorkspaceRole,
 };
@@ -1067,6 +1067,10 @@ struct KeysQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     unused_for_days: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    sort: Option<KeySortColumn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    descending: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     limit: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     offset: Option<i64>,
@@ -1081,6 +1085,8 @@ impl From<&KeyFilter> for KeysQuery {
             status: f.status,
             product: f.product,
             unused_for_days: f.unused_for_days,
+            sort: f.sort.map(|s| s.column),
+            descending: f.sort.map(|s| s.descending),
             limit: f.limit,
             offset: f.offset,
         }

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use keydesk_core::model::{
-    ConnectorVisibility, KeyFilter, KeyStatus, NewConnector, NewKey, NewWorkspace, OrgRole, WorkspaceMember,
+    ConnectorVisibility, KeyFilter, KeySort, KeySortColumn, KeyStatus, NewConnector, NewKey, NewWorkspace, OrgRole, WorkspaceMember,
     WorkspacePatch, WorkspaceRole,
 };
 use keydesk_core::OrganizationPatch;
@@ -364,6 +364,22 @@ async fn organization_policy_is_set_and_cleared(b: &dyn Backend) {
     assert_eq!(org.key_max_days, None);
 }
 
+async fn keys_sort_by_name_on_the_backend(b: &dyn Backend) {
+    let ws = b.create_workspace(NewWorkspace { name: unique("Sort"), ..Default::default() }).await.unwrap();
+    for name in ["bravo", "Alpha", "charlie"] {
+        b.create_key(NewKey { workspace_id: ws.id, name: Some(name.into()), ..Default::default() }).await.unwrap();
+    }
+    let list = |descending| KeyFilter {
+        workspace_id: Some(ws.id),
+        sort: Some(KeySort { column: KeySortColumn::Name, descending }),
+        limit: Some(2),
+        ..Default::default()
+    };
+    let names = |p: keydesk_core::model::KeyPage| p.keys.into_iter().map(|k| k.name.unwrap()).collect::<Vec<_>>();
+    assert_eq!(names(b.list_keys(list(false)).await.unwrap()), vec!["Alpha", "bravo"]);
+    assert_eq!(names(b.list_keys(list(true)).await.unwrap()), vec!["charlie", "bravo"]);
+}
+
 /// Every scenario, in order, on one backend.
 async fn contract(b: &dyn Backend, mode: BackendMode, email: &str) {
     state_names_the_organization_and_user(b, mode, email).await;
@@ -378,6 +394,7 @@ async fn contract(b: &dyn Backend, mode: BackendMode, email: &str) {
     members_are_added_changed_and_removed(b).await;
     connectors_are_created_shared_and_deleted(b).await;
     organization_policy_is_set_and_cleared(b).await;
+    keys_sort_by_name_on_the_backend(b).await;
 }
 
 // ---------------------------------------------------------------- a real server

@@ -228,6 +228,23 @@ export interface NewKey {
   product?: KeyProduct | null;
 }
 
+/** Columns the backend can order the key list by. */
+export type KeySortColumn =
+  | 'name'
+  | 'hidden_key'
+  | 'product'
+  | 'workspace'
+  | 'owner'
+  | 'created'
+  | 'last_used'
+  | 'expires'
+  | 'status';
+
+export interface KeySort {
+  column: KeySortColumn;
+  descending: boolean;
+}
+
 export interface KeyFilter {
   workspace_id?: Uuid | null;
   owner_id?: Uuid | null;
@@ -235,6 +252,8 @@ export interface KeyFilter {
   status?: KeyStatus | null;
   product?: KeyProduct | null;
   unused_for_days?: number | null;
+  /** Newest first when absent (and between equal values). */
+  sort?: KeySort | null;
   limit?: number | null;
   offset?: number | null;
 }

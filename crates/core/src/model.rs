@@ -322,6 +322,30 @@ pub struct NewKey {
     pub product: Option<KeyProduct>,
 }
 
+/// A column the key list can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySortColumn {
+    Name,
+    HiddenKey,
+    Product,
+    Workspace,
+    Owner,
+    Created,
+    LastUsed,
+    /// Keys that never expire come after every date.
+    Expires,
+    /// Expired keys after the others.
+    Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySort {
+    pub column: KeySortColumn,
+    #[serde(default)]
+    pub descending: bool,
+}
+
 /// Filters for listing keys. All are optional and combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct KeyFilter {
@@ -339,6 +363,9 @@ pub struct KeyFilter {
     /// Keys not used (or never used) in the last N days.
     #[serde(default)]
     pub unused_for_days: Option<i32>,
+    /// Order of the list; newest first when absent (and between equals).
+    #[serde(default)]
+    pub sort: Option<KeySort>,
     #[serde(default)]
     pub limit: Option<i64>,
     #[serde(default)]

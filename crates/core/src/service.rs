@@ -1036,6 +1036,7 @@ impl Service {
         // that order needs no sort step.
         let mut from = "api_keys k";
         let mut order = if self.inner.db.is_postgres() { "k.created_at DESC, k.id DESC" } else { "k.seq DESC" };
+        let mut sorted_by: Option<String> = None;
         let p = |a: &mut Vec<Arg>, v: Arg| {
             a.push(v);
             format!("${}", a.len())
@@ -1119,8 +1120,30 @@ impl Service {
         let counted = tx
             .int(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_sql} LIMIT {cap}) AS matching"), count_args)
             .await?;
+        // The sort's own argument comes after the count's, which does not use it.
+        if let Some(sort) = filter.sort {
+            let expr = match sort.column {
+                KeySortColumn::Name => "k.name_folded".to_owned(),
+                KeySortColumn::HiddenKey => "k.hidden_key".to_owned(),
+                KeySortColumn::Product => "k.product".to_owned(),
+                KeySortColumn::Workspace => "w.name_folded".to_owned(),
+                KeySortColumn::Owner => "u.email_folded".to_owned(),
+                KeySortColumn::Created => "k.created_at".to_owned(),
+                // Never used sorts as the oldest use, never expiring as the latest date.
+                KeySortColumn::LastUsed => "COALESCE(k.last_used_at, 0)".to_owned(),
+                KeySortColumn::Expires => format!("COALESCE(k.expires_at, {})", i64::MAX),
+                KeySortColumn::Status => {
+                    let n = p(&mut a, ms(now).into());
+                    format!("CASE WHEN k.expires_at IS NOT NULL AND k.expires_at <= {n} THEN 1 ELSE 0 END")
+                }
+            };
+            let dir = if sort.descending { "DESC" } else { "ASC" };
+            sorted_by = Some(format!("{expr} {dir}, "));
+        }
         let l = p(&mut a, limit.into());
         let o = p(&mut a, offset.into());
+        // A chosen column first; newest first between equal values.
+        let order = format!("{}{order}", sorted_by.unwrap_or_default());
         let rows: Vec<KeyRow> = tx
             .all(
                 &format!(concat!(key_columns!(), " FROM {} ", key_joins!(), " WHERE {} ORDER BY {} LIMIT {} OFFSET {}"), from, where_sql, order, l, o),

@@ -188,7 +188,11 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            // IMMEDIATE takes SQLite's write lock up front: a transaction
+            // that reads and then writes can then never fail half-way with
+            // "database is locked" because another one got there first;
+            // it waits (busy timeout) at the start instead.
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

@@ -554,3 +554,49 @@ async fn paging_rejects_bad_bounds_naming_the_field() {
         assert_eq!(err.field.as_deref(), Some("offset"));
     }
 }
+
+#[tokio::test]
+async fn keys_sort_by_any_column_across_pages_with_newest_first_between_equals() {
+    for env in envs().await {
+        let ws = workspace(&env, "Sorted").await;
+        let today = env.clock.now().date_naive();
+        let names = ["delta", "Alpha", "charlie", "Bravo", "echo"];
+        for (i, name) in names.iter().enumerate() {
+            let expiration = (i % 2 == 0).then(|| today + Duration::days(10 - i as i64));
+            env.svc.create_key(&env.admin, NewKey { expiration, ..new_key(ws.id, name) }).await.unwrap();
+            env.clock.advance(Duration::seconds(1));
+        }
+        let sorted = |column, descending, limit, offset| KeyFilter {
+            workspace_id: Some(ws.id),
+            sort: Some(KeySort { column, descending }),
+            limit: Some(limit),
+            offset: Some(offset),
+            ..Default::default()
+        };
+        let names_of = |p: KeyPage| p.keys.into_iter().map(|k| k.name.unwrap()).collect::<Vec<_>>();
+        // Two pages of two and one: the order holds across pages.
+        let mut all = vec![];
+        for offset in [0, 2, 4] {
+            all.extend(names_of(env.svc.list_keys(&env.admin, sorted(KeySortColumn::Name, false, 2, offset)).await.unwrap()));
+        }
+        assert_eq!(all, vec!["Alpha", "Bravo", "charlie", "delta", "echo"], "{}", env.label);
+        let desc = names_of(env.svc.list_keys(&env.admin, sorted(KeySortColumn::Name, true, 10, 0)).await.unwrap());
+        assert_eq!(desc, vec!["echo", "delta", "charlie", "Bravo", "Alpha"], "{}", env.label);
+        // Expiry: soonest first, never-expiring last (newest first among them).
+        let exp = names_of(env.svc.list_keys(&env.admin, sorted(KeySortColumn::Expires, false, 10, 0)).await.unwrap());
+        assert_eq!(exp, vec!["echo", "charlie", "delta", "Bravo", "Alpha"], "{}", env.label);
+        // Status: expired keys after the others.
+        env.clock.advance(Duration::days(8));
+        let status = names_of(env.svc.list_keys(&env.admin, sorted(KeySortColumn::Status, false, 10, 0)).await.unwrap());
+        assert_eq!(status.last().map(String::as_str), Some("echo"), "{}: {status:?}", env.label);
+        // Workspace and owner sort by name and email.
+        let other = workspace(&env, "Another").await;
+        env.svc.create_key(&env.admin, new_key(other.id, "zulu")).await.unwrap();
+        let by_ws = env
+            .svc
+            .list_keys(&env.admin, KeyFilter { sort: Some(KeySort { column: KeySortColumn::Workspace, descending: false }), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(by_ws.keys[0].workspace_name, "Another", "{}", env.label);
+    }
+}

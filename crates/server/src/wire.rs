@@ -745,6 +745,13 @@ pub struct ApiKeysQuery {
     pub product: Option<ProductOut>,
     /// Keydesk: only keys not used (or never used) in the last N days.
     pub unused_for_days: Option<i32>,
+    /// Keydesk: order by this column (`name`, `hidden_key`, `product`,
+    /// `workspace`, `owner`, `created`, `last_used`, `expires`, `status`);
+    /// newest first when absent.
+    #[param(value_type = Option<String>)]
+    pub sort: Option<keydesk_core::model::KeySortColumn>,
+    /// Keydesk: with `sort`, the descending order.
+    pub descending: Option<bool>,
 }
 
 /// `AdminCreateAPIKeyIN`, plus Keydesk's product and connector scope.

@@ -100,3 +100,28 @@ describe('create key, reveal once', () => {
     page.destroy();
   });
 });
+
+describe('sorting', () => {
+  it('asks the backend to sort, so the order holds across all pages', async () => {
+    const filters: Array<Record<string, any>> = [];
+    const key = apiKey('kd_sortsortsortsortsortsortsortsortsort', { name: 'one' });
+    mockIPC((cmd, args) => {
+      if (cmd === 'list_keys') {
+        filters.push((args as Record<string, any>).filter);
+        return { keys: [key], total: 1, total_exact: true };
+      }
+      return [];
+    });
+    const page = render(KeysPage, { workspace: workspace() });
+    const header = await waitFor(() =>
+      [...page.target.querySelectorAll<HTMLButtonElement>('button.sort')].find((b) => b.textContent?.trim().startsWith('Name')),
+    );
+    expect(filters.at(-1)?.sort ?? null).toBeNull();
+    click(header!);
+    await waitFor(() => filters.at(-1)?.sort?.column === 'name');
+    expect(filters.at(-1)?.sort).toEqual({ column: 'name', descending: false });
+    expect(filters.at(-1)?.offset).toBe(0);
+    click(header!);
+    await waitFor(() => filters.at(-1)?.sort?.descending === true);
+  });
+});

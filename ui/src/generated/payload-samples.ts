@@ -267,6 +267,10 @@ export const keyFilter: KeyFilter = {
   "owner_id": "00000000-0000-4000-8000-000000000002",
   "product": "Mistral Code",
   "search": "ci",
+  "sort": {
+    "column": "expires",
+    "descending": true
+  },
   "status": "expired",
   "unused_for_days": 30,
   "workspace_id": "00000000-0000-4000-8000-000000000003"

@@ -1,8 +1,8 @@
 // The keys table's logic, kept out of the component so it can be tested:
-// turning the filter form into a backend `KeyFilter`, client-side sorting of
-// the loaded rows, the virtual window, and why an action is unavailable.
+// turning the filter form into a backend `KeyFilter`, the column-header sort
+// cycle, the virtual window, and why an action is unavailable.
 
-import type { ActionAvailability, ApiKey, KeyFilter, KeyProduct, KeyStatus, Uuid } from '../api';
+import type { ActionAvailability, ApiKey, KeyFilter, KeyProduct, KeySort, KeySortColumn, KeyStatus, Uuid } from '../api';
 
 export interface KeyFilterForm {
   search: string;
@@ -42,45 +42,8 @@ export function isFiltered(form: KeyFilterForm): boolean {
   return Object.values(form).some((v) => v.trim() !== '');
 }
 
-export type SortColumn = 'name' | 'hidden_key' | 'product' | 'workspace' | 'owner' | 'created' | 'last_used' | 'expires' | 'status';
-export interface Sort {
-  column: SortColumn;
-  descending: boolean;
-}
-
-function sortValue(key: ApiKey, column: SortColumn): string {
-  switch (column) {
-    case 'name':
-      return (key.name ?? '').toLocaleLowerCase();
-    case 'hidden_key':
-      return key.hidden_key;
-    case 'product':
-      return key.product;
-    case 'workspace':
-      return key.workspace_name.toLocaleLowerCase();
-    case 'owner':
-      return key.owner_email.toLocaleLowerCase();
-    case 'created':
-      return key.created_at;
-    case 'last_used':
-      return key.last_used_at ?? '';
-    case 'expires':
-      // Never-expiring keys sort after every date.
-      return key.expiration_date ?? '9999-12-31';
-    case 'status':
-      return key.status;
-  }
-}
-
-/** A sorted copy (stable); `null` keeps the backend's order (newest first). */
-export function sortKeys(keys: ApiKey[], sort: Sort | null): ApiKey[] {
-  if (sort === null) return keys;
-  const factor = sort.descending ? -1 : 1;
-  return keys
-    .map((key, index) => ({ key, index, value: sortValue(key, sort.column) }))
-    .sort((a, b) => (a.value < b.value ? -factor : a.value > b.value ? factor : a.index - b.index))
-    .map((entry) => entry.key);
-}
+export type SortColumn = KeySortColumn;
+export type Sort = KeySort;
 
 /** Clicking a column header: ascending, then descending, then back to none. */
 export function nextSort(current: Sort | null, column: SortColumn): Sort | null {

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use keydesk_core::model::{KeyFilter, NewKey};
+use keydesk_core::model::{KeyFilter, KeySort, NewKey};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -26,6 +26,7 @@ pub async fn list(State(st): State<AppState>, caller: Caller, Query(q): Query<Ap
         status: q.status,
         product: q.product.map(Into::into),
         unused_for_days: q.unused_for_days,
+        sort: q.sort.map(|column| KeySort { column, descending: q.descending.unwrap_or(false) }),
         limit: q.limit,
         offset: q.offset,
     };
