@@ -82,9 +82,14 @@ fi
 say "$("$VENV/bin/schemathesis" --version)"
 
 # --- the server --------------------------------------------------------------------
-say "building keydesk-server"
-cargo build --quiet -p keydesk-server
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/keydesk-server"
+# The test command has built it already (KEYDESK_SERVER_BIN); building it
+# alone here would recompile shared dependencies with other features.
+BIN="${KEYDESK_SERVER_BIN:-}"
+if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
+    say "building keydesk-server"
+    cargo build --quiet -p keydesk-server
+    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/keydesk-server"
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keydesk-conformance.XXXXXX")
 SERVER_PID=
