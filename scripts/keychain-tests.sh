@@ -10,7 +10,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 # Build first, outside the sandboxed HOME, so cargo finds its registry.
-cargo test --locked -p keydesk "$@" --lib --no-run
+# --workspace: the same feature set as the test command's build, so nothing
+# is compiled again.
+cargo test --locked --workspace "$@" --lib --no-run
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/keydesk-keychain.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
@@ -21,7 +23,7 @@ XDG_DATA_HOME="$SCRATCH/with/data" KEYDESK_KEYCHAIN_TESTS=secret-service \
     dbus-run-session -- sh -c '
         echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null
         exec "$@"' sh \
-    cargo test --locked -p keydesk "$@" --lib keychain::tests::session_token_is_stored
+    cargo test --locked --workspace "$@" --lib keychain::tests::session_token_is_stored
 
 echo "keychain: no keychain reachable"
 env -u DBUS_SESSION_BUS_ADDRESS \
@@ -29,4 +31,4 @@ env -u DBUS_SESSION_BUS_ADDRESS \
     HOME="$SCRATCH/without/home" XDG_DATA_HOME="$SCRATCH/without/home/.local/share" \
     XDG_CONFIG_HOME="$SCRATCH/without/home/.config" XDG_RUNTIME_DIR="$SCRATCH/without/home/run" \
     DBUS_SESSION_BUS_ADDRESS="unix:path=$SCRATCH/without/no-bus" KEYDESK_KEYCHAIN_TESTS=absent \
-    cargo test --locked -p keydesk "$@" --lib keychain::tests::without_a_keychain
+    cargo test --locked --workspace "$@" --lib keychain::tests::without_a_keychain

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion};
-use keydesk_core::model::{KeyFilter, KeyStatus, NewKey};
+use keydesk_core::model::{KeyFilter, KeySort, KeySortColumn, KeyStatus, NewKey};
 use keydesk_core::store::Arg;
 use keydesk_core::{Actor, KeyHasher, Service};
 use uuid::Uuid;
@@ -189,6 +189,11 @@ fn bench_keys(c: &mut Criterion) {
             ("page_by_last4", KeyFilter { search: Some("0a1f".into()), ..Default::default() }),
             ("page_by_status_expired", KeyFilter { status: Some(KeyStatus::Expired), ..Default::default() }),
             ("page_by_status_active", KeyFilter { status: Some(KeyStatus::Active), ..Default::default() }),
+            ("page_sorted_by_name", KeyFilter { sort: Some(KeySort { column: KeySortColumn::Name, descending: false }), ..Default::default() }),
+            (
+                "page_sorted_by_expiry_in_workspace",
+                KeyFilter { workspace_id: Some(ws), sort: Some(KeySort { column: KeySortColumn::Expires, descending: false }), ..Default::default() },
+            ),
         ];
         for (name, filter) in pages {
             g.bench_function(name, |b| {

@@ -219,7 +219,9 @@ macro_rules! key_columns {
 }
 macro_rules! key_joins {
     () => {
-        "JOIN workspaces w ON w.id = k.workspace_id JOIN users u ON u.id = k.owner_id"
+        // LEFT joins (every key has both) keep `k` the outer loop on SQLite,
+        // so an index on the sort column can serve the order.
+        "LEFT JOIN workspaces w ON w.id = k.workspace_id LEFT JOIN users u ON u.id = k.owner_id"
     };
 }
 const KEY_SELECT: &str = concat!(key_columns!(), " FROM api_keys k ", key_joins!());
