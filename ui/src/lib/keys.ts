@@ -1,7 +1,9 @@
 // The keys table's logic, kept out of the component so it can be tested:
 // turning the filter form into a backend `KeyFilter`, the column-header sort
-// cycle, the virtual window, and why an action is unavailable.
+// cycle, the virtual window, why an action is unavailable, and what a failed
+// key action says.
 
+import { BackendError } from '../api';
 import type { ActionAvailability, ApiKey, KeyFilter, KeyProduct, KeySort, KeySortColumn, KeyStatus, Uuid } from '../api';
 
 export interface KeyFilterForm {
@@ -72,6 +74,19 @@ export function unavailableReason(action: ActionAvailability, verb: string): str
       return `You are not allowed to ${verb === 'rotated' ? 'rotate' : 'delete'} this key.`;
     default:
       return `This key cannot be ${verb}.`;
+  }
+}
+
+/** The message for a failed action on a key (delete, rename…), by error code. */
+export function explainKeyError(e: unknown): string {
+  const err = e instanceof BackendError ? e : new BackendError('internal', String(e));
+  switch (err.code) {
+    case 'not_found':
+      return `That key no longer exists. ${err.message}`;
+    case 'forbidden':
+      return `Not allowed: ${err.message}`;
+    default:
+      return err.message;
   }
 }
 
