@@ -11,7 +11,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::args;
-use crate::authz::{authorize, Action, Subject};
+use crate::authz::{self, authorize, Action, KeyScope, Subject};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::*;
 use crate::policy;
@@ -457,11 +457,17 @@ impl Service {
     }
 
     pub async fn update_organization(&self, actor: &Actor, patch: OrganizationPatch) -> Result<Organization> {
-        let touches_admin_only = patch.name.is_some() || patch.key_max_days.is_some();
-        let subject = Subject { org_role: actor.org_role, workspace_role: None, owns_target: false };
-        authorize(subject, Action::ManageOrganization).check()?;
-        if touches_admin_only && actor.org_role != OrgRole::Admin {
-            return Err(Error::forbidden("only organization admins can change the name or the key expiry policy"));
+        let subject = Subject::organization(actor.org_role);
+        let touches_settings = patch.name.is_some() || patch.key_max_days.is_some();
+        let touches_billing =
+            patch.plan.is_some() || patch.billing_active.is_some() || patch.monthly_spend_limit_micros.is_some();
+        // An empty patch changes nothing but is still an organization update:
+        // it needs at least the billing right.
+        if touches_billing || !touches_settings {
+            authorize(subject, Action::ManageBilling).check()?;
+        }
+        if touches_settings {
+            authorize(subject, Action::ManageOrganizationSettings).check()?;
         }
         if let Some(name) = &patch.name {
             check_len("name", name.trim(), 1, 255)?;
@@ -557,15 +563,14 @@ impl Service {
     }
 
     pub async fn get_user(&self, actor: &Actor, id: Uuid) -> Result<User> {
-        if id != actor.user_id {
-            Self::org_check(actor, Action::ViewUsers)?;
-        }
+        let subject = Subject { owns_target: id == actor.user_id, ..Subject::organization(actor.org_role) };
+        authorize(subject, Action::ViewUser).check()?;
         let mut tx = self.begin().await?;
         Self::user_in(&mut tx, id).await
     }
 
     fn org_check(actor: &Actor, action: Action) -> Result<()> {
-        authorize(Subject { org_role: actor.org_role, workspace_role: None, owns_target: false }, action).check()
+        authorize(Subject::organization(actor.org_role), action).check()
     }
 
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
@@ -654,7 +659,9 @@ impl Service {
 
     pub async fn list_workspaces(&self, actor: &Actor) -> Result<Vec<Workspace>> {
         let mut tx = self.begin().await?;
-        let rows: Vec<WorkspaceRow> = if matches!(actor.org_role, OrgRole::Admin | OrgRole::BillingManager) {
+        // Viewing a workspace one does not belong to means seeing them all.
+        let sees_all = authorize(Subject::organization(actor.org_role), Action::ViewWorkspace).is_allowed();
+        let rows: Vec<WorkspaceRow> = if sees_all {
             tx.all(&format!("{WORKSPACE_SELECT} ORDER BY w.is_default DESC, w.name_folded"), args![]).await?
         } else {
             tx.all(
@@ -673,7 +680,7 @@ impl Service {
         let mut tx = self.begin().await?;
         let subject = Self::subject(&mut tx, actor, id, false).await?;
         let ws = Self::workspace_in(&mut tx, id).await?;
-        if !authorize(subject, Action::ViewWorkspace).is_allowed() && !authorize(subject, Action::ViewUsage).is_allowed() {
+        if !authorize(subject, Action::ViewWorkspace).is_allowed() {
             return Err(Error::not_found("workspace"));
         }
         Ok(ws)
@@ -1045,13 +1052,37 @@ impl Service {
         };
         let n = p(&mut a, ms(now).into());
         cond.push(format!("(k.delete_after IS NULL OR k.delete_after > {n})"));
-        let sees_all = actor.org_role == OrgRole::Admin;
-        if !sees_all {
+        // Which keys the actor sees, as `key_scope` decides it: outside any
+        // workspace (every key, for organization admins), then by the role
+        // held in each workspace.
+        let outside = authz::key_scope(actor.org_role, None);
+        if outside != KeyScope::All {
             let u = p(&mut a, actor.user_id.into());
-            cond.push(format!(
-                "(k.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = {u} AND role = 'A') \
-                 OR (k.owner_id = {u} AND k.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = {u})))"
-            ));
+            let mut visible = vec![];
+            if outside == KeyScope::Own {
+                visible.push(format!("k.owner_id = {u}"));
+            }
+            let (mut all_roles, mut own_roles) = (vec![], vec![]);
+            for role in [WorkspaceRole::Admin, WorkspaceRole::Member] {
+                match authz::key_scope(actor.org_role, Some(role)) {
+                    KeyScope::All => all_roles.push(p(&mut a, role.code().into())),
+                    KeyScope::Own => own_roles.push(p(&mut a, role.code().into())),
+                    KeyScope::Nothing => {}
+                }
+            }
+            let in_workspaces_as = |roles: &[String]| {
+                format!(
+                    "k.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = {u} AND role IN ({}))",
+                    roles.join(", ")
+                )
+            };
+            if !all_roles.is_empty() {
+                visible.push(in_workspaces_as(&all_roles));
+            }
+            if !own_roles.is_empty() {
+                visible.push(format!("(k.owner_id = {u} AND {})", in_workspaces_as(&own_roles)));
+            }
+            cond.push(if visible.is_empty() { "1 = 0".to_owned() } else { format!("({})", visible.join(" OR ")) });
         }
         if let Some(ws) = filter.workspace_id {
             let x = p(&mut a, ws.into());
@@ -1152,16 +1183,20 @@ impl Service {
                 a,
             )
             .await?;
-        // Which workspaces the actor administers decides the actions shown.
-        let admin_of: Vec<(Uuid,)> = if sees_all {
-            vec![]
-        } else {
-            tx.all("SELECT workspace_id FROM workspace_members WHERE user_id = $1 AND role = 'A'", args![actor.user_id]).await?
-        };
+        // The actor's role in each key's workspace decides the actions shown.
+        let roles: Vec<(Uuid, String)> =
+            tx.all("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1", args![actor.user_id]).await?;
+        let roles: BTreeMap<Uuid, WorkspaceRole> =
+            roles.into_iter().filter_map(|(w, r)| WorkspaceRole::from_code(&r).map(|r| (w, r))).collect();
         let keys = rows
             .into_iter()
             .map(|r| {
-                let may_manage = sees_all || r.owner_id == actor.user_id || admin_of.iter().any(|(w,)| *w == r.workspace_id);
+                let subject = Subject {
+                    org_role: actor.org_role,
+                    workspace_role: roles.get(&r.workspace_id).copied(),
+                    owns_target: r.owner_id == actor.user_id,
+                };
+                let may_manage = authorize(subject, Action::ManageKey).is_allowed();
                 self.key_from_row(r, org.billing_active, may_manage)
             })
             .collect();
@@ -1334,7 +1369,8 @@ impl Service {
     pub async fn list_connectors(&self, actor: &Actor, workspace_id: Uuid) -> Result<Vec<Connector>> {
         let mut tx = self.begin().await?;
         let (_, subject) = self.workspace_for(&mut tx, actor, workspace_id, Action::ViewConnectors).await?;
-        let sees_private = authorize(subject, Action::ManageSharedConnectors).is_allowed();
+        // Others' private connectors: shown to those who may manage them.
+        let sees_private = authorize(Subject { owns_target: false, ..subject }, Action::ManageConnector).is_allowed();
         let rows: Vec<ConnectorRow> = tx
             .all(
                 "SELECT id, name, owner_id, workspace_id, visibility, created_at FROM connectors WHERE workspace_id = $1 \
@@ -1348,8 +1384,8 @@ impl Service {
     async fn connector_for(&self, tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<Connector> {
         let c = Self::connector_in(tx, id).await?;
         let subject = Self::subject(tx, actor, c.workspace_id, c.owner_id == actor.user_id).await?;
-        let admin = authorize(subject, Action::ManageSharedConnectors).is_allowed();
-        if !(admin || subject.owns_target && subject.workspace_role.is_some()) {
+        // A connector one may not manage is not shown to exist.
+        if !authorize(subject, Action::ManageConnector).is_allowed() {
             return Err(Error::not_found("connector"));
         }
         Ok(c)

@@ -600,3 +600,134 @@ async fn keys_sort_by_any_column_across_pages_with_newest_first_between_equals()
         assert_eq!(by_ws.keys[0].workspace_name, "Another", "{}", env.label);
     }
 }
+
+#[tokio::test]
+async fn billing_manager_changes_billing_and_spend_limit_but_not_the_name_or_key_policy() {
+    for env in envs().await {
+        let billing = add_user(&env, "billing@example.com", OrgRole::BillingManager).await;
+        let org = env
+            .svc
+            .update_organization(
+                &billing,
+                OrganizationPatch {
+                    plan: Some(Plan::Scale),
+                    billing_active: Some(false),
+                    monthly_spend_limit_micros: Some(Some(250_000_000)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((org.plan, org.billing_active, org.monthly_spend_limit_micros), (Plan::Scale, false, Some(250_000_000)), "{}", env.label);
+        let refused = [
+            OrganizationPatch { name: Some("Renamed".into()), ..Default::default() },
+            OrganizationPatch { key_max_days: Some(Some(30)), ..Default::default() },
+            // Mixed with a billing field, the whole change is refused.
+            OrganizationPatch { name: Some("Renamed".into()), billing_active: Some(true), ..Default::default() },
+        ];
+        for patch in refused {
+            let err = env.svc.update_organization(&billing, patch.clone()).await.unwrap_err();
+            assert_eq!(err.code, ErrorCode::Forbidden, "{}: {patch:?}", env.label);
+        }
+        let now = env.svc.organization().await.unwrap().unwrap();
+        assert_eq!((now.name.as_str(), now.key_max_days, now.billing_active), ("Acme", None, false), "{}: nothing refused was applied", env.label);
+        // The change is logged under the billing manager.
+        let events = env
+            .svc
+            .list_audit(&env.admin, AuditFilter { actor_id: Some(billing.user_id), action: Some("organization.updated".into()), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1, "{}", env.label);
+        // A plain member may change none of it.
+        let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
+        let err = env.svc.update_organization(&dev, OrganizationPatch { plan: Some(Plan::Experiment), ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
+        // The organization admin may change the name and the policy.
+        env.svc
+            .update_organization(&env.admin, OrganizationPatch { name: Some("Acme 2".into()), key_max_days: Some(Some(30)), ..Default::default() })
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn billing_manager_sees_every_workspace_and_its_spend_but_not_its_members() {
+    for env in envs().await {
+        let team = workspace(&env, "Team").await;
+        let other = workspace(&env, "Other").await;
+        let billing = add_user(&env, "billing@example.com", OrgRole::BillingManager).await;
+        let names: Vec<String> = env.svc.list_workspaces(&billing).await.unwrap().into_iter().map(|w| w.name).collect();
+        assert_eq!(names, vec!["Default", "Other", "Team"], "{}", env.label);
+        assert_eq!(env.svc.get_workspace(&billing, other.id).await.unwrap().name, "Other", "{}", env.label);
+        env.svc.monthly_spend(&billing, other.id, env.clock.now()).await.unwrap();
+        let err = env.svc.list_members(&billing, other.id).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden, "{}: members are not shown", env.label);
+        // Nor the workspace's keys, nor its settings.
+        let k = env.svc.create_key(&env.admin, new_key(other.id, "admin's")).await.unwrap();
+        assert_eq!(env.svc.list_keys(&billing, KeyFilter::default()).await.unwrap().total, 0, "{}", env.label);
+        assert_eq!(env.svc.get_key(&billing, k.key.key_id).await.unwrap_err().code, ErrorCode::NotFound);
+        let err = env
+            .svc
+            .update_workspace(&billing, other.id, WorkspacePatch { monthly_spend_limit_micros: Some(Some(1)), ..Default::default() })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
+        // Roles add up: as a member of Team, the billing manager sees its
+        // members and their own keys there, still not the others'.
+        env.svc.add_member(&env.admin, team.id, billing.user_id, WorkspaceRole::Member).await.unwrap();
+        assert_eq!(env.svc.list_members(&billing, team.id).await.unwrap().len(), 2, "{}", env.label);
+        let mine = env.svc.create_key(&billing, new_key(team.id, "mine")).await.unwrap();
+        env.svc.create_key(&env.admin, new_key(team.id, "admin's in team")).await.unwrap();
+        let listed = env.svc.list_keys(&billing, KeyFilter::default()).await.unwrap();
+        assert_eq!(listed.keys.iter().map(|k| k.key_id).collect::<Vec<_>>(), vec![mine.key.key_id], "{}", env.label);
+        assert!(listed.keys[0].actions.delete.is_available());
+        assert_eq!(env.svc.list_members(&billing, other.id).await.unwrap_err().code, ErrorCode::Forbidden);
+        // As a workspace admin of Team, every key of Team.
+        env.svc.set_member_role(&env.admin, team.id, billing.user_id, WorkspaceRole::Admin).await.unwrap();
+        assert_eq!(env.svc.list_keys(&billing, KeyFilter::default()).await.unwrap().total, 2, "{}", env.label);
+        // Still not the organization's name.
+        let err = env.svc.update_organization(&billing, OrganizationPatch { name: Some("X".into()), ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn users_see_themselves_but_only_admins_see_other_users() {
+    for env in envs().await {
+        let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
+        let billing = add_user(&env, "billing@example.com", OrgRole::BillingManager).await;
+        assert_eq!(env.svc.get_user(&dev, dev.user_id).await.unwrap().email, "dev@example.com", "{}", env.label);
+        assert_eq!(env.svc.get_user(&billing, billing.user_id).await.unwrap().org_role, OrgRole::BillingManager);
+        for (who, whom) in [(&dev, &billing), (&billing, &dev), (&dev, &env.admin)] {
+            assert_eq!(env.svc.get_user(who, whom.user_id).await.unwrap_err().code, ErrorCode::Forbidden, "{}", env.label);
+        }
+        assert_eq!(env.svc.get_user(&env.admin, dev.user_id).await.unwrap().email, "dev@example.com");
+    }
+}
+
+#[tokio::test]
+async fn connectors_are_changed_by_their_owner_or_a_workspace_admin_only() {
+    for env in envs().await {
+        let ws = workspace(&env, "Conn admin").await;
+        let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
+        let peer = add_user(&env, "peer@example.com", OrgRole::Member).await;
+        let lead = add_user(&env, "lead@example.com", OrgRole::Member).await;
+        env.svc.add_member(&env.admin, ws.id, dev.user_id, WorkspaceRole::Member).await.unwrap();
+        env.svc.add_member(&env.admin, ws.id, peer.user_id, WorkspaceRole::Member).await.unwrap();
+        env.svc.add_member(&env.admin, ws.id, lead.user_id, WorkspaceRole::Admin).await.unwrap();
+        let private = |name: &str| NewConnector { workspace_id: ws.id, name: name.into(), visibility: ConnectorVisibility::Private };
+        let devs = env.svc.create_connector(&dev, private("dev mail")).await.unwrap();
+        let devs2 = env.svc.create_connector(&dev, private("dev drive")).await.unwrap();
+        // Another member does not even see it.
+        assert_eq!(env.svc.delete_connector(&peer, devs.id).await.unwrap_err().code, ErrorCode::NotFound, "{}", env.label);
+        // The owner may delete it; a member may not share it with the workspace.
+        let err = env.svc.set_connector_visibility(&dev, devs2.id, ConnectorVisibility::Shared).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
+        env.svc.delete_connector(&dev, devs.id).await.unwrap();
+        // The workspace admin may share or delete anyone's.
+        let shared = env.svc.set_connector_visibility(&lead, devs2.id, ConnectorVisibility::Shared).await.unwrap();
+        assert_eq!(shared.visibility, ConnectorVisibility::Shared);
+        env.svc.delete_connector(&lead, devs2.id).await.unwrap();
+        assert!(env.svc.list_connectors(&env.admin, ws.id).await.unwrap().is_empty(), "{}", env.label);
+    }
+}
