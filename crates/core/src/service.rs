@@ -475,6 +475,10 @@ impl Service {
         if let Some(limit) = patch.monthly_spend_limit_micros {
             policy::check_spend_limit("monthly_spend_limit", limit, None)?;
         }
+        // The organization's policy may go below a workspace's: the platform
+        // documents that the organization maximum then becomes the ceiling
+        // for new keys. Workspace values are kept as set, so they apply again
+        // if the organization loosens its policy later.
         if let Some(days) = patch.key_max_days {
             policy::check_policy_days("key_max_days", days)?;
         }
@@ -746,8 +750,13 @@ impl Service {
         }
         if let Some(days) = patch.key_max_days {
             policy::check_policy_days("key_max_days", days)?;
+            // The organization's policy is the ceiling for a new workspace
+            // value. A workspace value left above it by a later, stricter
+            // organization policy stays stored (the stricter one applies to
+            // new keys, see `effective_max_days`), and saving it unchanged
+            // is not setting a new one.
             if let (Some(d), Some(org_max)) = (days, org.key_max_days) {
-                if d > org_max {
+                if d > org_max && days != before.key_max_days {
                     return Err(Error::validation(
                         "key_max_days",
                         format!("key_max_days cannot exceed the organization's policy of {org_max} days"),
@@ -1270,6 +1279,14 @@ impl Service {
             }
             ActionAvailability::Unavailable { .. } => return Err(Error::forbidden("only the key's owner or a workspace admin can rotate it")),
         }
+        // The replacement is a new key, so the expiry policy in force now
+        // applies to it: the old date is kept when the policy allows it, and
+        // moved to the latest allowed day otherwise (a never-expiring key
+        // gets the policy's maximum from today).
+        let org = Self::require_org(&mut tx).await?;
+        let ws = Self::workspace_in(&mut tx, old.workspace_id).await?;
+        let max_days = policy::effective_max_days(org.key_max_days, ws.key_max_days);
+        let (expiration, clamped) = policy::clamp_expiration(old.expiration_date, max_days, self.today())?;
         let spec = KeySpec {
             id: Uuid::new_v4(),
             workspace_id: old.workspace_id,
@@ -1277,7 +1294,7 @@ impl Service {
             name: old.name.clone(),
             product: old.product,
             scope: old.connector_scope,
-            expiration: old.expiration_date,
+            expiration,
         };
         let secret = self.insert_key(&mut tx, &spec).await?;
         if grace == 0 {
@@ -1287,10 +1304,10 @@ impl Service {
                 .await?;
         }
         let key = self.created(&mut tx, actor, spec.id).await?;
-        let after = serde_json::json!({ "new_key": &key, "grace_period_seconds": grace });
+        let after = serde_json::json!({ "new_key": &key, "grace_period_seconds": grace, "expiration_clamped": clamped });
         self.audit(&mut tx, Some(actor), "api_key.rotated", "api_key", Some(key_id), Some(&old), Some(&after)).await?;
         tx.commit().await?;
-        Ok(CreatedKey { key, secret, expiration_clamped: false })
+        Ok(CreatedKey { key, secret, expiration_clamped: clamped })
     }
 
     /// Looks up a presented secret for the gateway. Malformed secrets are
