@@ -328,9 +328,12 @@ impl Service {
             return Err(Error::validation("pepper", "pepper must be at least 16 bytes"));
         }
         let db = Db::connect(database_url).await?;
-        Ok(Service {
+        let svc = Service {
             inner: Arc::new(Inner { db, hasher: KeyHasher::new(pepper), key_prefix: key_prefix.to_owned(), clock }),
-        })
+        };
+        // Keys whose rotation grace ended while nothing was running go now.
+        svc.purge_rotated_keys().await?;
+        Ok(svc)
     }
 
     pub fn db(&self) -> &Db {
@@ -1342,12 +1345,39 @@ impl Service {
         }))
     }
 
-    /// Removes keys whose rotation grace period has ended.
+    /// Removes keys whose rotation grace period has ended, each with an
+    /// `api_key.deleted` audit entry by the system (no actor). From the end
+    /// of the grace period such a key is already refused and hidden; this
+    /// removes the row, so the entry's time is when the purge ran and
+    /// `after.grace_ended_at` says when the key stopped working. The server
+    /// runs it periodically, and every `connect` runs it once, so local mode
+    /// purges at each start.
     pub async fn purge_rotated_keys(&self) -> Result<u64> {
+        let now = ms(self.now());
         let mut tx = self.begin().await?;
-        let n = tx.exec("DELETE FROM api_keys WHERE delete_after IS NOT NULL AND delete_after <= $1", args![ms(self.now())]).await?;
+        let rows: Vec<KeyRow> = tx
+            .all(&format!("{KEY_SELECT} WHERE k.delete_after IS NOT NULL AND k.delete_after <= $1 ORDER BY k.delete_after"), args![now])
+            .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let billing_active = Self::org_in(&mut tx).await?.map_or(true, |o| o.billing_active);
+        let mut removed = 0;
+        for row in rows {
+            let key = self.key_from_row(row, billing_active, false);
+            // Only the purge that actually removes the row records it, should
+            // two run at once.
+            let n = tx
+                .exec("DELETE FROM api_keys WHERE id = $1 AND delete_after IS NOT NULL AND delete_after <= $2", args![key.key_id, now])
+                .await?;
+            if n == 1 {
+                let after = serde_json::json!({ "reason": "rotation_grace_period_ended", "grace_ended_at": key.delete_after });
+                self.audit(&mut tx, None, "api_key.deleted", "api_key", Some(key.key_id), Some(&key), Some(&after)).await?;
+                removed += 1;
+            }
+        }
         tx.commit().await?;
-        Ok(n)
+        Ok(removed)
     }
 
     // ------------------------------------------------------------ connectors

@@ -816,3 +816,45 @@ async fn connectors_are_changed_by_their_owner_or_a_workspace_admin_only() {
         assert!(env.svc.list_connectors(&env.admin, ws.id).await.unwrap().is_empty(), "{}", env.label);
     }
 }
+
+#[tokio::test]
+async fn purging_a_key_whose_rotation_grace_ended_leaves_a_system_audit_entry() {
+    for env in envs().await {
+        let ws = workspace(&env, "Purged").await;
+        let old = env.svc.create_key(&env.admin, new_key(ws.id, "svc")).await.unwrap();
+        env.svc.rotate_key(&env.admin, old.key.key_id, Some(60)).await.unwrap();
+        // Nothing is purged during the grace period.
+        assert_eq!(env.svc.purge_rotated_keys().await.unwrap(), 0, "{}", env.label);
+        env.clock.advance(Duration::seconds(61));
+        assert_eq!(env.svc.purge_rotated_keys().await.unwrap(), 1, "{}", env.label);
+        let events = env.svc.list_audit(&env.admin, AuditFilter { target_id: Some(old.key.key_id), ..Default::default() }).await.unwrap();
+        let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, vec!["api_key.deleted", "api_key.rotated", "api_key.created"], "{}", env.label);
+        let purged = &events[0];
+        assert_eq!((purged.actor_id, purged.actor_email.as_deref()), (None, None), "{}: the system did it", env.label);
+        assert_eq!(purged.before.as_ref().unwrap()["name"], "svc");
+        assert_eq!(purged.after.as_ref().unwrap()["reason"], "rotation_grace_period_ended");
+        // A second run finds nothing and logs nothing.
+        assert_eq!(env.svc.purge_rotated_keys().await.unwrap(), 0);
+        let again = env.svc.list_audit(&env.admin, AuditFilter { target_id: Some(old.key.key_id), ..Default::default() }).await.unwrap();
+        assert_eq!(again.len(), 3, "{}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn opening_the_database_purges_keys_whose_grace_ended_while_closed() {
+    let env = envs().await.into_iter().find(|e| e.label == "sqlite").unwrap();
+    let ws = workspace(&env, "Offline").await;
+    let old = env.svc.create_key(&env.admin, new_key(ws.id, "svc")).await.unwrap();
+    env.svc.rotate_key(&env.admin, old.key.key_id, Some(3600)).await.unwrap();
+    env.svc.db().close().await;
+    // The app opens again the next day, as local mode does at start.
+    env.clock.advance(Duration::days(1));
+    let c = env.clock.clone();
+    let url = format!("sqlite://{}", env.sqlite_path.clone().unwrap().display());
+    let reopened = keydesk_core::Service::connect_with_clock(&url, common::PEPPER, "kd", std::sync::Arc::new(move || c.now())).await.unwrap();
+    let events = reopened.list_audit(&env.admin, AuditFilter { target_id: Some(old.key.key_id), ..Default::default() }).await.unwrap();
+    assert_eq!(events[0].action, "api_key.deleted");
+    assert_eq!(events[0].actor_id, None);
+    assert_eq!(reopened.purge_rotated_keys().await.unwrap(), 0, "already purged at open");
+}
