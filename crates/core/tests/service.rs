@@ -534,12 +534,6 @@ async fn audit_log_records_changes_with_actor_and_values_and_cannot_be_altered()
         let k = env.svc.create_key(&env.admin, new_key(ws.id, "k")).await.unwrap();
         let all = serde_json::to_string(&env.svc.list_audit(&env.admin, AuditFilter::default()).await.unwrap()).unwrap();
         assert!(!all.contains(k.secret.expose().as_str()));
-        // The store refuses to rewrite history.
-        let tamper = match env.svc.db() {
-            keydesk_core::store::Db::Sqlite(p) => sqlx::query("DELETE FROM audit_log").execute(p).await.map(|_| ()),
-            keydesk_core::store::Db::Postgres(p) => sqlx::query("UPDATE audit_log SET action = 'x'").execute(p).await.map(|_| ()),
-        };
-        assert!(tamper.is_err(), "{}: audit log was altered", env.label);
         let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
         assert_eq!(env.svc.list_audit(&dev, AuditFilter::default()).await.unwrap_err().code, ErrorCode::Forbidden);
     }
@@ -598,6 +592,64 @@ async fn keys_sort_by_any_column_across_pages_with_newest_first_between_equals()
             .await
             .unwrap();
         assert_eq!(by_ws.keys[0].workspace_name, "Another", "{}", env.label);
+    }
+}
+
+/// Runs one statement straight on the store's pool, bypassing the Service.
+async fn raw_sql(env: &Env, sql: &str) -> Result<u64, sqlx::Error> {
+    match env.svc.db() {
+        keydesk_core::store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        keydesk_core::store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+    }
+}
+
+#[tokio::test]
+async fn audit_log_refuses_updates_and_deletes_in_the_database_itself() {
+    for env in envs().await {
+        workspace(&env, "History").await;
+        let before = env.svc.list_audit(&env.admin, AuditFilter::default()).await.unwrap();
+        assert!(before.len() >= 3, "{}: bootstrap and workspace creation are logged", env.label);
+        for sql in [
+            "UPDATE audit_log SET action = 'x'",
+            "UPDATE audit_log SET actor_email = NULL WHERE action = 'workspace.created'",
+            "DELETE FROM audit_log",
+            "DELETE FROM audit_log WHERE action = 'workspace.created'",
+        ] {
+            assert!(raw_sql(&env, sql).await.is_err(), "{}: `{sql}` altered the audit log", env.label);
+        }
+        let after = env.svc.list_audit(&env.admin, AuditFilter::default()).await.unwrap();
+        assert_eq!(after, before, "{}: the audit log changed", env.label);
+    }
+}
+
+#[tokio::test]
+async fn organization_key_policy_out_of_range_is_refused_naming_the_field() {
+    for env in envs().await {
+        for days in [0, -1, 3651, 100_000, i32::MAX, i32::MIN] {
+            let err = env
+                .svc
+                .update_organization(&env.admin, OrganizationPatch { key_max_days: Some(Some(days)), ..Default::default() })
+                .await
+                .unwrap_err();
+            assert_eq!((err.code, err.field.as_deref()), (ErrorCode::Validation, Some("key_max_days")), "{}: {days}", env.label);
+        }
+        assert_eq!(env.svc.organization().await.unwrap().unwrap().key_max_days, None, "{}: refused values were stored", env.label);
+        // The bounds themselves are accepted.
+        for days in [1, 3650] {
+            let org = env
+                .svc
+                .update_organization(&env.admin, OrganizationPatch { key_max_days: Some(Some(days)), ..Default::default() })
+                .await
+                .unwrap();
+            assert_eq!(org.key_max_days, Some(days), "{}", env.label);
+        }
+        let ws = workspace(&env, "Bounds").await;
+        let err = env
+            .svc
+            .update_workspace(&env.admin, ws.id, WorkspacePatch { key_max_days: Some(Some(0)), ..Default::default() })
+            .await
+            .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("key_max_days"), "{}", env.label);
     }
 }
 
@@ -683,6 +735,58 @@ async fn lowering_the_organization_policy_below_a_workspace_policy_makes_the_org
         env.svc.update_organization(&env.admin, org_policy(None)).await.unwrap();
         let k = env.svc.create_key(&env.admin, new_key(ws.id, "c")).await.unwrap();
         assert_eq!(k.key.expiration_date, Some(today + Duration::days(30)), "{}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn workspace_rate_limits_per_model_are_stored_and_read_back() {
+    for env in envs().await {
+        let ws = workspace(&env, "Limited").await;
+        let limits = RateLimits {
+            requests_per_second: Some(5),
+            tokens_per_minute: [("mistral-large-latest".to_string(), 200_000), ("mistral-small-latest".to_string(), 2_000_000)].into(),
+        };
+        let updated = env
+            .svc
+            .update_workspace(&env.admin, ws.id, WorkspacePatch { rate_limits: Some(limits.clone()), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(updated.rate_limits, limits, "{}", env.label);
+        assert_eq!(env.svc.get_workspace(&env.admin, ws.id).await.unwrap().rate_limits, limits, "{}: read back", env.label);
+        let listed = env.svc.list_workspaces(&env.admin).await.unwrap().into_iter().find(|w| w.id == ws.id).unwrap();
+        assert_eq!(listed.rate_limits, limits, "{}: in the list", env.label);
+        // Other settings leave them alone; clearing them is possible.
+        env.svc.update_workspace(&env.admin, ws.id, WorkspacePatch { description: Some("d".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(env.svc.get_workspace(&env.admin, ws.id).await.unwrap().rate_limits, limits, "{}", env.label);
+        let none = RateLimits { requests_per_second: None, tokens_per_minute: Default::default() };
+        env.svc.update_workspace(&env.admin, ws.id, WorkspacePatch { rate_limits: Some(none.clone()), ..Default::default() }).await.unwrap();
+        assert_eq!(env.svc.get_workspace(&env.admin, ws.id).await.unwrap().rate_limits, none, "{}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn invalid_workspace_rate_limits_are_refused_naming_the_field() {
+    for env in envs().await {
+        let ws = workspace(&env, "Bad limits").await;
+        let tpm = |model: &str, v: i64| RateLimits { requests_per_second: None, tokens_per_minute: [(model.to_string(), v)].into() };
+        let cases = [
+            (RateLimits { requests_per_second: Some(0), tokens_per_minute: Default::default() }, "requests_per_second"),
+            (RateLimits { requests_per_second: Some(-3), tokens_per_minute: Default::default() }, "requests_per_second"),
+            (tpm("mistral-large-latest", 0), "tokens_per_minute"),
+            (tpm("mistral-large-latest", -100), "tokens_per_minute"),
+            (tpm("  ", 1000), "tokens_per_minute"),
+        ];
+        for (limits, field) in cases {
+            let err = env
+                .svc
+                .update_workspace(&env.admin, ws.id, WorkspacePatch { rate_limits: Some(limits.clone()), ..Default::default() })
+                .await
+                .unwrap_err();
+            assert_eq!((err.code, err.field.as_deref()), (ErrorCode::Validation, Some(field)), "{}: {limits:?}", env.label);
+        }
+        let stored = env.svc.get_workspace(&env.admin, ws.id).await.unwrap().rate_limits;
+        assert_eq!(stored.requests_per_second, None, "{}: nothing refused was stored", env.label);
+        assert!(stored.tokens_per_minute.is_empty(), "{}", env.label);
     }
 }
 
@@ -814,6 +918,59 @@ async fn connectors_are_changed_by_their_owner_or_a_workspace_admin_only() {
         assert_eq!(shared.visibility, ConnectorVisibility::Shared);
         env.svc.delete_connector(&lead, devs2.id).await.unwrap();
         assert!(env.svc.list_connectors(&env.admin, ws.id).await.unwrap().is_empty(), "{}", env.label);
+    }
+}
+
+/// Marks a key as a legacy Mistral Code key straight in the store, as if it
+/// had been issued before that type was retired (no operation creates one).
+async fn make_legacy(env: &Env, key_id: Uuid) {
+    let mut tx = env.svc.db().begin().await.unwrap();
+    let n = tx.exec("UPDATE api_keys SET product = 'Mistral Code' WHERE id = $1", keydesk_core::args![key_id]).await.unwrap();
+    assert_eq!(n, 1);
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn legacy_mistral_code_keys_are_listed_and_deletable_but_cannot_be_rotated() {
+    for env in envs().await {
+        let ws = workspace(&env, "Legacy keys").await;
+        let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
+        env.svc.add_member(&env.admin, ws.id, dev.user_id, WorkspaceRole::Member).await.unwrap();
+        let legacy = env.svc.create_key(&dev, new_key(ws.id, "old code key")).await.unwrap();
+        let other = env.svc.create_key(&dev, new_key(ws.id, "old code key 2")).await.unwrap();
+        make_legacy(&env, legacy.key.key_id).await;
+        make_legacy(&env, other.key.key_id).await;
+        env.svc.create_key(&dev, new_key(ws.id, "studio key")).await.unwrap();
+        // Listed, with its type, for its owner and for the admin.
+        for who in [&dev, &env.admin] {
+            let page = env
+                .svc
+                .list_keys(who, KeyFilter { workspace_id: Some(ws.id), product: Some(KeyProduct::MistralCode), ..Default::default() })
+                .await
+                .unwrap();
+            assert_eq!(page.total, 2, "{}", env.label);
+            assert!(page.keys.iter().all(|k| k.product == KeyProduct::MistralCode));
+            assert!(page.keys.iter().all(|k| k.actions.delete.is_available() && !k.actions.rotate.is_available()), "{}", env.label);
+        }
+        // It still authenticates until it is deleted.
+        assert!(env.svc.authenticate_key(legacy.secret.expose()).await.unwrap().is_some(), "{}", env.label);
+        // Rotation is refused and changes nothing.
+        for who in [&dev, &env.admin] {
+            let err = env.svc.rotate_key(who, legacy.key.key_id, Some(60)).await.unwrap_err();
+            assert_eq!((err.code, err.field.as_deref()), (ErrorCode::Conflict, Some("key_id")), "{}", env.label);
+        }
+        assert_eq!(env.svc.list_keys(&env.admin, KeyFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap().total, 3);
+        // No new one can be created, by anyone.
+        for who in [&dev, &env.admin] {
+            let err = env.svc.create_key(who, NewKey { product: Some(KeyProduct::MistralCode), ..new_key(ws.id, "new") }).await.unwrap_err();
+            assert_eq!(err.field.as_deref(), Some("product"), "{}", env.label);
+        }
+        // The owner deletes one, the admin the other.
+        env.svc.delete_key(&dev, legacy.key.key_id).await.unwrap();
+        env.svc.delete_key(&env.admin, other.key.key_id).await.unwrap();
+        assert!(env.svc.authenticate_key(legacy.secret.expose()).await.unwrap().is_none(), "{}", env.label);
+        let left = env.svc.list_keys(&env.admin, KeyFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap();
+        assert_eq!(left.keys.iter().map(|k| k.product).collect::<Vec<_>>(), vec![KeyProduct::Api], "{}", env.label);
     }
 }
 
