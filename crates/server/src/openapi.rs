@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{billing, keys, session, users, workspaces};
+use crate::routes::{billing, keys, session, usage, users, workspaces};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,7 +12,8 @@ use crate::routes::{billing, keys, session, users, workspaces};
         title = "Keydesk server",
         description = "The platform's Admin API subset (same paths, fields and codes) and Keydesk's additions: \
                        sessions, self-service `me` endpoints, key rotation and rename, workspace settings, \
-                       connectors, organization settings and Admin API keys. Errors are \
+                       connectors (and those a key reaches), per-workspace spend and usage by key, usage events, \
+                       the full audit log, organization settings and Admin API keys. Errors are \
                        `{\"error\": {\"code\", \"message\", \"field\"}}`."
     ),
     paths(
@@ -23,11 +24,12 @@ use crate::routes::{billing, keys, session, users, workspaces};
         workspaces::delete_one, workspaces::list_members, workspaces::add_users, workspaces::upsert_users,
         workspaces::remove_users, workspaces::list_connectors, workspaces::create_connector,
         workspaces::set_connector_visibility, workspaces::delete_connector,
-        keys::list, keys::create, keys::get_one, keys::rename, keys::delete_one, keys::rotate,
+        keys::list, keys::create, keys::get_one, keys::rename, keys::delete_one, keys::rotate, keys::reachable_connectors,
         keys::list_my_keys, keys::create_my_key, keys::delete_my_key,
         billing::rate_limit, billing::spend_limit, billing::update_spend_limit, billing::usage, billing::audit_logs,
         billing::organization, billing::update_organization, billing::list_admin_keys, billing::create_admin_key,
-        billing::delete_admin_key,
+        billing::delete_admin_key, billing::audit_events,
+        usage::workspace_spend, usage::usage_by_key, usage::record_usage_event,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Security),

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use keydesk_core::model::{
-    ActionAvailability, ApiKey, AuditEvent, ConnectorScope, KeyProduct, KeyStatus, OrgRole, RoleInfo, User, Workspace,
-    WorkspaceRole,
+    ActionAvailability, ApiKey, AuditEvent, ConnectorScope, KeyProduct, KeyStatus, MonthlySpend, OrgRole, RoleInfo, User,
+    Workspace, WorkspaceRole,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -903,6 +903,111 @@ pub struct UsageOut {
     pub total_cost: f64,
 }
 
+/// Keydesk: which calendar month (UTC) a workspace report covers, written
+/// as in `GET /v1/admin/usage`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// Month number (1-12); the current month when absent.
+    pub month: Option<String>,
+    /// The current year when absent.
+    pub year: Option<String>,
+}
+
+/// Keydesk: a workspace's spend in one calendar month (UTC), against the
+/// limit in force there.
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceSpendOut {
+    pub workspace_uuid: Uuid,
+    pub year: i32,
+    /// 1 to 12.
+    pub month: u32,
+    /// Spent in the month, in USD.
+    pub spent: f64,
+    /// The limit in force, in USD: the lower of the workspace's and the
+    /// organization's; null when neither has one.
+    pub usage_limit: Option<f64>,
+    /// What is left under the limit, in USD (never negative); null without a limit.
+    pub remaining: Option<f64>,
+    pub no_monthly_limit: bool,
+    pub monthly_limit_reached: bool,
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub currency: String,
+}
+
+impl From<&MonthlySpend> for WorkspaceSpendOut {
+    fn from(m: &MonthlySpend) -> Self {
+        WorkspaceSpendOut {
+            workspace_uuid: m.workspace_id,
+            year: m.year,
+            month: m.month,
+            spent: usd(m.spent_micros),
+            usage_limit: m.limit_micros.map(usd),
+            remaining: m.remaining_micros().map(usd),
+            no_monthly_limit: m.limit_micros.is_none(),
+            monthly_limit_reached: m.limit_reached(),
+            requests: m.requests,
+            input_tokens: m.input_tokens,
+            output_tokens: m.output_tokens,
+            currency: CURRENCY.into(),
+        }
+    }
+}
+
+/// Keydesk: one key's usage in the month.
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyUsageOut {
+    pub key_id: Uuid,
+    /// Null once the key is deleted (its usage stays on the record).
+    pub name: Option<String>,
+    /// Null once the key is deleted.
+    pub hidden_key: Option<String>,
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// In USD.
+    pub cost: f64,
+}
+
+/// Keydesk: a workspace's usage in one month per key, most expensive first.
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeysUsageOut {
+    pub workspace_uuid: Uuid,
+    pub year: i32,
+    pub month: u32,
+    pub keys: Vec<ApiKeyUsageOut>,
+    pub currency: String,
+}
+
+/// Keydesk: one metered request, as a gateway or an importer reports it.
+#[derive(Deserialize, ToSchema)]
+pub struct UsageEventIn {
+    /// The key the request was made with; its workspace is charged.
+    pub key_id: Uuid,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// In USD.
+    pub cost: f64,
+    /// When the request was made; now when absent. Never in the future.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Keydesk: the usage event as recorded.
+#[derive(Serialize, ToSchema)]
+pub struct UsageEventOut {
+    pub key_id: Uuid,
+    pub workspace_uuid: Uuid,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// In USD.
+    pub cost: f64,
+    pub at: DateTime<Utc>,
+}
+
 // ---------------------------------------------------------------- audit
 
 #[derive(Serialize, ToSchema)]
@@ -1004,6 +1109,67 @@ impl AuditLogOut {
             workspace_uuid: (e.target_type == "workspace").then_some(e.target_id).flatten(),
         }
     }
+}
+
+/// Keydesk: the audit log in Keydesk's own vocabulary, every event listed.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditEventsQuery {
+    /// Only events by this user.
+    pub actor_id: Option<Uuid>,
+    /// Only events with this action (e.g. `api_key.renamed`).
+    pub action: Option<String>,
+    /// Only events about this workspace, key, user, connector...
+    pub target_id: Option<Uuid>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// 1 to 1000, default 100.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Keydesk: one audit event, newest first in lists.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventOut {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// Null for changes no user made (housekeeping).
+    pub actor_id: Option<Uuid>,
+    pub actor_email: Option<String>,
+    /// What happened, e.g. `workspace.created`, `api_key.renamed`.
+    pub action: String,
+    /// `organization`, `user`, `workspace`, `api_key`, `admin_api_key` or `connector`.
+    pub target_type: String,
+    pub target_id: Option<Uuid>,
+    /// The target before the change (never a secret).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// The target after the change (never a secret).
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+}
+
+impl From<AuditEvent> for AuditEventOut {
+    fn from(e: AuditEvent) -> Self {
+        AuditEventOut {
+            id: e.id,
+            at: e.at,
+            actor_id: e.actor_id,
+            actor_email: e.actor_email,
+            action: e.action,
+            target_type: e.target_type,
+            target_id: e.target_id,
+            before: e.before,
+            after: e.after,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventsOut {
+    pub events: Vec<AuditEventOut>,
 }
 
 // ---------------------------------------------------------------- sessions and me

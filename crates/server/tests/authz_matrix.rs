@@ -97,6 +97,9 @@ fn cases() -> Vec<Case> {
         case("GET", "/v1/admin/workspaces/{ws}", None, WS_VIEW_200),
         case("PATCH", "/v1/admin/workspaces/{ws}", Some(r#"{"description":"changed"}"#), WS_MANAGE_200),
         case("PATCH", "/v1/admin/workspaces/{ws}/settings", Some(r#"{"key_max_days":30,"monthly_spend_limit":50.5}"#), WS_MANAGE_200),
+        // The month's spend and usage per key: whoever sees the workspace's usage.
+        case("GET", "/v1/admin/workspaces/{ws}/spend", None, WS_VIEW_200),
+        case("GET", "/v1/admin/workspaces/{ws}/usage/api-keys", None, WS_VIEW_200),
         case("DELETE", "/v1/admin/workspaces/{ws}", None,
             [(204, 204), (403, 404), (403, 404), (404, 404), (204, 204), (401, 401), (401, 401), (401, 401)]),
         case("GET", "/v1/admin/workspaces/{ws}/users", None, WS_VIEW_200),
@@ -115,6 +118,10 @@ fn cases() -> Vec<Case> {
         case("PATCH", "/v1/admin/api-keys/{key}", Some(r#"{"name":"renamed"}"#), OTHERS_KEY_200),
         case("DELETE", "/v1/admin/api-keys/{key}", None, OTHERS_KEY_200),
         case("POST", "/v1/admin/api-keys/{key}/rotate", Some(r#"{"grace_period_seconds":60}"#), OTHERS_KEY_200),
+        case("GET", "/v1/admin/api-keys/{key}/connectors", None, OTHERS_KEY_200),
+        // A key's own owner sees what it reaches ({mykey}: WM's key in "own", U's in "other").
+        case("GET", "/v1/admin/api-keys/{mykey}/connectors", None,
+            [(200, 200), (200, 404), (200, 404), (404, 404), (200, 200), (401, 401), (401, 401), (401, 401)]),
         // --- billing, usage, audit, organization
         case("GET", "/v1/admin/rate-limit", None, ORG_ADMIN_200),
         case("GET", "/v1/admin/spend-limit", None, ORG_ADMIN_200),
@@ -123,6 +130,9 @@ fn cases() -> Vec<Case> {
         // Without a workspace: the caller's own workspaces (none for NM: an empty report).
         case("GET", "/v1/admin/usage", None, AUTHENTICATED_200),
         case("GET", "/v1/admin/audit-logs", None, ORG_ADMIN_200),
+        case("GET", "/v1/admin/audit-events", None, ORG_ADMIN_200),
+        // Metering charges a workspace: organization admins only, whoever's key it is.
+        case("POST", "/v1/admin/usage-events", Some(r#"{"key_id":"{key}","model":"mistral-small","input_tokens":10,"output_tokens":5,"cost":0.01}"#), ORG_ADMIN_200),
         case("GET", "/v1/admin/organization", None, AUTHENTICATED_200),
         case("PATCH", "/v1/admin/organization", Some(r#"{"name":"Acme"}"#), ORG_ADMIN_200),
         case("GET", "/v1/admin/admin-api-keys", None, ORG_ADMIN_200),

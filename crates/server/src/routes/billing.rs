@@ -86,12 +86,14 @@ pub async fn update_spend_limit(State(st): State<AppState>, caller: Caller, Json
     Ok(Json(limits(&st, &caller).await?))
 }
 
-fn parse_month(q: &UsageQuery, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
-    let month = match q.month.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+/// The first instant of the month named by `month` (1-12) and `year`, each
+/// the current one when absent or empty.
+pub(crate) fn parse_month(month: Option<&str>, year: Option<&str>, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
+    let month = match month.map(str::trim).filter(|s| !s.is_empty()) {
         Some(m) => m.parse::<u32>().ok().filter(|m| (1..=12).contains(m)).ok_or_else(|| ApiError::validation("month", "month must be 1 to 12"))?,
         None => now.month(),
     };
-    let year = match q.year.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let year = match year.map(str::trim).filter(|s| !s.is_empty()) {
         Some(y) => y
             .parse::<i32>()
             .ok()
@@ -110,7 +112,7 @@ fn month_label(t: DateTime<Utc>) -> String {
 /// caller may see (or one of them).
 #[utoipa::path(get, path = "/v1/admin/usage", tag = "billing", params(UsageQuery), responses((status = 200, body = UsageOut)))]
 pub async fn usage(State(st): State<AppState>, caller: Caller, Query(q): Query<UsageQuery>) -> ApiResult<Json<UsageOut>> {
-    let start = parse_month(&q, st.svc.now())?;
+    let start = parse_month(q.month.as_deref(), q.year.as_deref(), st.svc.now())?;
     let (_, end) = policy::month_bounds(start);
     let (prev_start, _) = policy::month_bounds(start - chrono::Duration::days(1));
     let workspaces: Vec<Uuid> = match q.workspace_id {
@@ -312,4 +314,23 @@ pub async fn create_admin_key(State(st): State<AppState>, caller: Caller, Json(b
 pub async fn delete_admin_key(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
     st.svc.delete_admin_key(&caller.actor, id).await?;
     Ok(Json(DeleteApiKeyOut { detail: "Admin API key deleted successfully".into() }))
+}
+
+/// Keydesk: the audit log as Keydesk records it — every event, in Keydesk's
+/// action names, with the target before and after the change — filtered by
+/// actor, action, target and time, newest first, a page at a time.
+#[utoipa::path(get, path = "/v1/admin/audit-events", tag = "audit", params(AuditEventsQuery),
+    responses((status = 200, body = AuditEventsOut)))]
+pub async fn audit_events(State(st): State<AppState>, caller: Caller, Query(q): Query<AuditEventsQuery>) -> ApiResult<Json<AuditEventsOut>> {
+    let filter = AuditFilter {
+        actor_id: q.actor_id,
+        action: q.action.filter(|a| !a.trim().is_empty()),
+        target_id: q.target_id,
+        since: q.since,
+        until: q.until,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let events = st.svc.list_audit(&caller.actor, filter).await?;
+    Ok(Json(AuditEventsOut { events: events.into_iter().map(AuditEventOut::from).collect() }))
 }

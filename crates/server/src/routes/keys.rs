@@ -129,3 +129,13 @@ pub async fn delete_my_key(State(st): State<AppState>, caller: Caller, Path(id):
     st.svc.delete_key(&caller.actor, id).await?;
     Ok(Json(DeleteApiKeyOut { detail: "API key deleted successfully".into() }))
 }
+
+/// Keydesk: the connectors requests made with this key may reach: the
+/// workspace's shared ones, and with the `private_and_shared` scope also
+/// its owner's private ones.
+#[utoipa::path(get, path = "/v1/admin/api-keys/{key_id}/connectors", tag = "connectors", params(("key_id" = Uuid, Path)),
+    responses((status = 200, body = ConnectorsOut)))]
+pub async fn reachable_connectors(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<ConnectorsOut>> {
+    let list = st.svc.reachable_connectors(&caller.actor, id).await?;
+    Ok(Json(ConnectorsOut { connectors: list.iter().map(ConnectorOut::from).collect() }))
+}

@@ -1,6 +1,7 @@
 //! The route table and the helpers handlers share. Handlers live by area:
 //! users and roles, workspaces (with members, settings and connectors), API
-//! keys (admin and `me`), billing (limits, usage), audit and organization,
+//! keys (admin and `me`), billing (limits, usage), per-workspace usage
+//! reports and usage events, audit and organization,
 //! and sessions.
 
 use axum::routing::{delete, get, patch, post};
@@ -17,6 +18,7 @@ use crate::AppState;
 pub mod billing;
 pub mod keys;
 pub mod session;
+pub mod usage;
 pub mod users;
 pub mod workspaces;
 
@@ -45,6 +47,8 @@ pub fn router() -> Router<AppState> {
             get(workspaces::get_one).patch(workspaces::update).delete(workspaces::delete_one),
         )
         .route("/v1/admin/workspaces/{workspace_uuid}/settings", patch(workspaces::update_settings))
+        .route("/v1/admin/workspaces/{workspace_uuid}/spend", get(usage::workspace_spend))
+        .route("/v1/admin/workspaces/{workspace_uuid}/usage/api-keys", get(usage::usage_by_key))
         .route("/v1/admin/workspaces/{workspace_uuid}/add-users", post(workspaces::add_users))
         .route("/v1/admin/workspaces/{workspace_uuid}/users", get(workspaces::list_members).patch(workspaces::upsert_users))
         .route("/v1/admin/workspaces/{workspace_uuid}/remove-users", delete(workspaces::remove_users))
@@ -60,11 +64,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/admin/api-keys", get(keys::list).post(keys::create))
         .route("/v1/admin/api-keys/{key_id}", get(keys::get_one).patch(keys::rename).delete(keys::delete_one))
         .route("/v1/admin/api-keys/{key_id}/rotate", post(keys::rotate))
+        .route("/v1/admin/api-keys/{key_id}/connectors", get(keys::reachable_connectors))
         // Billing, usage, audit, organization, Admin API keys.
         .route("/v1/admin/rate-limit", get(billing::rate_limit))
         .route("/v1/admin/spend-limit", get(billing::spend_limit).post(billing::update_spend_limit))
         .route("/v1/admin/usage", get(billing::usage))
+        .route("/v1/admin/usage-events", post(usage::record_usage_event))
         .route("/v1/admin/audit-logs", get(billing::audit_logs))
+        .route("/v1/admin/audit-events", get(billing::audit_events))
         .route("/v1/admin/organization", get(billing::organization).patch(billing::update_organization))
         .route("/v1/admin/admin-api-keys", get(billing::list_admin_keys).post(billing::create_admin_key))
         .route("/v1/admin/admin-api-keys/{key_id}", delete(billing::delete_admin_key))

@@ -1,0 +1,149 @@
+//! Keydesk's per-workspace usage reports — the month's spend against the
+//! limit in force and the month's usage per key — and the endpoint through
+//! which metered requests are reported. The per model and day breakdown is
+//! the platform's `GET /v1/admin/usage` (billing.rs).
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use keydesk_core::authz::Action;
+use keydesk_core::model::UsageRecord;
+use keydesk_core::policy;
+use uuid::Uuid;
+
+use super::billing::parse_month;
+use super::check_org;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, Json, Path, Query};
+use crate::wire::*;
+use crate::AppState;
+
+/// How far ahead of the server's clock a reported request may be dated
+/// (clock skew between a gateway and the server).
+const FUTURE_SKEW_SECONDS: i64 = 300;
+
+/// Longest model id accepted.
+const MAX_MODEL_LEN: usize = 200;
+
+/// A month's first instant from the query (the current month by default).
+fn month_of(st: &AppState, q: &MonthQuery) -> ApiResult<DateTime<Utc>> {
+    parse_month(q.month.as_deref(), q.year.as_deref(), st.svc.now())
+}
+
+/// Keydesk: the workspace's spend in one month (the current one by default)
+/// and the limit in force: the lower of the workspace's and the
+/// organization's. Seen by the workspace's members, billing managers and
+/// organization admins.
+#[utoipa::path(get, path = "/v1/admin/workspaces/{workspace_uuid}/spend", tag = "billing",
+    params(("workspace_uuid" = Uuid, Path), MonthQuery), responses((status = 200, body = WorkspaceSpendOut)))]
+pub async fn workspace_spend(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<MonthQuery>,
+) -> ApiResult<Json<WorkspaceSpendOut>> {
+    let start = month_of(&st, &q)?;
+    let spend = st.svc.monthly_spend(&caller.actor, id, start).await?;
+    Ok(Json(WorkspaceSpendOut::from(&spend)))
+}
+
+/// Keydesk: the workspace's usage in one month per key, most expensive
+/// first; keys deleted since keep their line, without name or hint.
+#[utoipa::path(get, path = "/v1/admin/workspaces/{workspace_uuid}/usage/api-keys", tag = "billing",
+    params(("workspace_uuid" = Uuid, Path), MonthQuery), responses((status = 200, body = ApiKeysUsageOut)))]
+pub async fn usage_by_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<MonthQuery>,
+) -> ApiResult<Json<ApiKeysUsageOut>> {
+    let start = month_of(&st, &q)?;
+    // The month's spend is read under the same rule as every usage report
+    // (it answers "not found" to those who may not see the workspace).
+    let spend = st.svc.monthly_spend(&caller.actor, id, start).await?;
+    let (start, end) = policy::month_bounds(start);
+    let mut tx = st.svc.db().begin().await?;
+    type Row = (Uuid, Option<String>, Option<String>, i64, i64, i64, i64);
+    // The desktop's local mode runs the same query (keydesk-core has no
+    // per-key report); the key id only orders equal costs.
+    let rows: Vec<Row> = tx
+        .all(
+            "SELECT u.key_id, k.name, k.hidden_key, COUNT(*), \
+             CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT), \
+             CAST(SUM(u.cost_micros) AS BIGINT) \
+             FROM usage_records u LEFT JOIN api_keys k ON k.id = u.key_id \
+             WHERE u.workspace_id = $1 AND u.at >= $2 AND u.at < $3 \
+             GROUP BY u.key_id, k.name, k.hidden_key ORDER BY 7 DESC, 1",
+            keydesk_core::args![id, start.timestamp_millis(), end.timestamp_millis()],
+        )
+        .await?;
+    let keys = rows
+        .into_iter()
+        .map(|(key_id, name, hidden_key, requests, input_tokens, output_tokens, cost)| ApiKeyUsageOut {
+            key_id,
+            name,
+            hidden_key,
+            requests,
+            input_tokens,
+            output_tokens,
+            cost: usd(cost),
+        })
+        .collect();
+    Ok(Json(ApiKeysUsageOut { workspace_uuid: id, year: spend.year, month: spend.month, keys, currency: CURRENCY.into() }))
+}
+
+/// USD to micro-USD, refusing what cannot be a cost.
+fn cost_micros(cost: f64) -> ApiResult<i64> {
+    if !cost.is_finite() || !(0.0..=1e9).contains(&cost) {
+        return Err(ApiError::validation("cost", "cost must be between 0 and 1000000000 USD"));
+    }
+    Ok((cost * 1_000_000.0).round() as i64)
+}
+
+/// Keydesk: records one metered request against a key and its workspace,
+/// as a gateway in front of the platform, or an import of its usage, does.
+/// Organization admins only (session or Admin API key): what is recorded
+/// here is charged to the workspace and counts against its limit.
+#[utoipa::path(post, path = "/v1/admin/usage-events", tag = "billing", request_body = UsageEventIn,
+    responses((status = 200, body = UsageEventOut)))]
+pub async fn record_usage_event(State(st): State<AppState>, caller: Caller, Json(body): Json<UsageEventIn>) -> ApiResult<Json<UsageEventOut>> {
+    // Core has no action of its own for metering; it is granted with the
+    // organization's machine credentials, so by the same right as those.
+    check_org(&caller.actor, Action::ManageAdminKeys)?;
+    let model = body.model.trim().to_owned();
+    if model.is_empty() || model.chars().count() > MAX_MODEL_LEN {
+        return Err(ApiError::validation("model", format!("model must be 1 to {MAX_MODEL_LEN} characters")));
+    }
+    for (field, value) in [("input_tokens", body.input_tokens), ("output_tokens", body.output_tokens)] {
+        if value < 0 {
+            return Err(ApiError::validation(field, format!("{field} cannot be negative")));
+        }
+    }
+    let cost = cost_micros(body.cost)?;
+    let now = st.svc.now();
+    let at = body.at.unwrap_or(now);
+    if at > now + chrono::Duration::seconds(FUTURE_SKEW_SECONDS) {
+        return Err(ApiError::validation("at", "a request cannot be dated in the future"));
+    }
+    // Stored to the millisecond: answer what is kept.
+    let at = DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at);
+    let key = st.svc.get_key(&caller.actor, body.key_id).await?;
+    let record = UsageRecord {
+        key_id: key.key_id,
+        workspace_id: key.workspace_id,
+        model,
+        input_tokens: body.input_tokens,
+        output_tokens: body.output_tokens,
+        cost_micros: cost,
+        at,
+    };
+    st.svc.record_usage(&record).await?;
+    Ok(Json(UsageEventOut {
+        key_id: record.key_id,
+        workspace_uuid: record.workspace_id,
+        model: record.model,
+        input_tokens: record.input_tokens,
+        output_tokens: record.output_tokens,
+        cost: usd(record.cost_micros),
+        at: record.at,
+    }))
+}
