@@ -18,6 +18,8 @@
 #   app build   cargo build -p keydesk (debug, UI embedded), the binary the
 #               e2e test drives (exported as KEYDESK_APP_BIN)
 #   e2e         tests/e2e/run.sh: the real app window under Xvfb over WebDriver
+#   e2e remote  tests/e2e/remote.sh: the same window in remote mode, against a
+#               real keydesk-server, with the token in a real Secret Service
 #
 # The first failing stage stops the run; a summary of the stages is printed
 # either way.
@@ -101,11 +103,8 @@ stage "rust tests" bash scripts/with-postgres.sh \
 stage "conformance" bash crates/server/tests/conformance.sh
 stage "keychain"   bash scripts/keychain-tests.sh "${APP_FEATURES[@]}"
 stage "app build"  cargo build -p keydesk --locked "${APP_FEATURES[@]}"
-if [ -f tests/e2e/run.sh ]; then
-    stage "e2e"    bash tests/e2e/run.sh
-else
-    skip "e2e" "tests/e2e/run.sh does not exist yet"
-fi
+stage "e2e"        bash tests/e2e/run.sh
+stage "e2e remote" bash tests/e2e/remote.sh
 
 summary
 echo

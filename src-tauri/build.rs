@@ -7,6 +7,12 @@
 /// permission, so no window can call it; keep this list in step with
 /// `commands::handler()`.
 const COMMANDS: &[&str] = &[
+    "connection_status",
+    "sign_in",
+    "sign_in_with_key",
+    "sign_out",
+    "use_profile",
+    "forget_profile",
     "get_state",
     "bootstrap",
     "list_workspaces",

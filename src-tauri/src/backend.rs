@@ -162,22 +162,29 @@ pub trait Backend: Send + Sync {
     async fn list_audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>>;
 }
 
-/// Stands in for the real backend when the store could not be opened at
-/// start: every call answers `unavailable` with the reason, so the window
-/// opens and says what went wrong instead of the app dying silently.
+/// Stands in for the real backend when there is none to talk to: when the
+/// store could not be opened at start (every call answers `unavailable`
+/// with the reason, so the window says what went wrong instead of the app
+/// dying silently), or while nobody is signed in to the chosen server
+/// (every call answers `unauthorized`).
 pub struct UnavailableBackend {
-    reason: String,
+    error: AppError,
 }
 
 impl UnavailableBackend {
     pub fn new(reason: impl Into<String>) -> Self {
         UnavailableBackend {
-            reason: reason.into(),
+            error: AppError::unavailable(reason),
         }
     }
 
+    /// Answers every call with `error`.
+    pub fn failing_with(error: AppError) -> Self {
+        UnavailableBackend { error }
+    }
+
     fn fail<T>(&self) -> AppResult<T> {
-        Err(AppError::unavailable(self.reason.clone()))
+        Err(self.error.clone())
     }
 }
 

@@ -18,10 +18,12 @@ use tauri::{Runtime, State};
 use uuid::Uuid;
 
 use crate::backend::{AppState, Backend, BootstrapInput, IssuedKey, KeyUsage};
+use crate::connection::{AdminKeySignIn, Connection, ConnectionStatus, PasswordSignIn};
 use crate::error::AppError;
 use crate::wire::{OrganizationPatchInput, WorkspacePatchInput};
 
 type BackendState<'a> = State<'a, Arc<dyn Backend>>;
+type ConnectionState<'a> = State<'a, Arc<Connection>>;
 type CommandResult<T> = Result<T, AppError>;
 
 /// A newly issued key on its way to the reveal-once dialog:
@@ -38,6 +40,49 @@ impl Serialize for RevealOnce {
         out.serialize_field("expiration_clamped", &self.0.expiration_clamped)?;
         out.end()
     }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn connection_status(connection: ConnectionState<'_>) -> CommandResult<ConnectionStatus> {
+    Ok(connection.status().await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_in(
+    connection: ConnectionState<'_>,
+    input: PasswordSignIn,
+) -> CommandResult<ConnectionStatus> {
+    connection.sign_in(input).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_in_with_key(
+    connection: ConnectionState<'_>,
+    input: AdminKeySignIn,
+) -> CommandResult<ConnectionStatus> {
+    connection.sign_in_with_key(input).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_out(connection: ConnectionState<'_>) -> CommandResult<ConnectionStatus> {
+    connection.sign_out().await
+}
+
+/// `profile_id: null` switches to the local store.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn use_profile(
+    connection: ConnectionState<'_>,
+    profile_id: Option<String>,
+) -> CommandResult<ConnectionStatus> {
+    connection.use_profile(profile_id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn forget_profile(
+    connection: ConnectionState<'_>,
+    profile_id: String,
+) -> CommandResult<ConnectionStatus> {
+    connection.forget_profile(profile_id).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -289,6 +334,12 @@ pub async fn list_audit(
 /// `COMMANDS` list in build.rs, which generates their permissions.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
+        connection_status,
+        sign_in,
+        sign_in_with_key,
+        sign_out,
+        use_profile,
+        forget_profile,
         get_state,
         bootstrap,
         list_workspaces,

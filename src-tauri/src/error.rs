@@ -54,6 +54,12 @@ impl AppError {
         }
     }
 
+    /// The same error, about the input `field`.
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
     pub fn not_initialized() -> Self {
         AppError::new(
             ErrorCode::NotInitialized,

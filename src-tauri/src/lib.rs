@@ -1,9 +1,11 @@
-//! The Keydesk desktop shell: builds the Tauri app, opens the backend the UI
-//! talks to, and creates the main window once that backend is in state.
+//! The Keydesk desktop shell: builds the Tauri app, opens the connection the
+//! UI talks to (the local store or a signed-in server), and creates the main
+//! window once it is in state.
 
 pub mod backend;
 pub mod cache;
 pub mod commands;
+pub mod connection;
 pub mod error;
 pub mod keychain;
 pub mod local;
@@ -14,13 +16,21 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
-use crate::backend::{Backend, UnavailableBackend};
-use crate::local::LocalBackend;
+use crate::backend::Backend;
+use crate::connection::{Connection, ConnectionEvent};
+use crate::keychain::SessionVault;
 
 /// Label of the main window, as in tauri.conf.json and the capabilities.
 pub const MAIN_WINDOW: &str = "main";
+
+/// Event sent to the window when the connection changed (signed in or out,
+/// switched profile, went offline or back online).
+pub const CONNECTION_CHANGED: &str = "connection-changed";
+/// Event sent when a list shown from the cache was refreshed with news;
+/// its payload is the list's kind (`state`, `workspaces`, `keys`...).
+pub const DATA_REFRESHED: &str = "data-refreshed";
 
 /// Runs the app until its last window closes.
 pub fn run() -> tauri::Result<()> {
@@ -28,8 +38,26 @@ pub fn run() -> tauri::Result<()> {
         .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(commands::handler())
         .setup(|app| {
-            let backend = open_backend(app.handle());
-            app.manage(backend);
+            let data_dir = local::data_dir_from_env_or(|| app.path().app_data_dir().ok());
+            if data_dir.is_none() {
+                eprintln!("keydesk: no data folder: the platform gave no app-data directory and KEYDESK_DATA_DIR is not set");
+            }
+            // The keychain entries live under the app identifier, so a dev
+            // build with another identifier never sees release sessions.
+            let vault = SessionVault::new(&app.config().identifier);
+            let connection = tauri::async_runtime::block_on(Connection::open(data_dir, vault));
+            let handle = app.handle().clone();
+            connection.set_listener(Arc::new(move |event| {
+                let sent = match event {
+                    ConnectionEvent::Changed => handle.emit(CONNECTION_CHANGED, ()),
+                    ConnectionEvent::Refreshed { kind } => handle.emit(DATA_REFRESHED, kind),
+                };
+                if let Err(e) = sent {
+                    eprintln!("keydesk: cannot tell the window: {e}");
+                }
+            }));
+            app.manage(connection.clone() as Arc<dyn Backend>);
+            app.manage(connection);
             // The window is created only now (`"create": false` in the
             // config), so no call from the UI can arrive before the backend.
             let config = app
@@ -44,21 +72,4 @@ pub fn run() -> tauri::Result<()> {
             Ok(())
         })
         .run(tauri::generate_context!())
-}
-
-/// The local store in the data directory; when it cannot be opened, a
-/// stand-in that reports why on every call, so the window can show it.
-fn open_backend<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Arc<dyn Backend> {
-    let Some(data_dir) = local::data_dir_from_env_or(|| app.path().app_data_dir().ok()) else {
-        let reason = "no data folder: the platform gave no app-data directory and KEYDESK_DATA_DIR is not set";
-        eprintln!("keydesk: {reason}");
-        return Arc::new(UnavailableBackend::new(reason));
-    };
-    match tauri::async_runtime::block_on(LocalBackend::open(&data_dir)) {
-        Ok(backend) => Arc::new(backend),
-        Err(error) => {
-            eprintln!("keydesk: {error}");
-            Arc::new(UnavailableBackend::new(error.message))
-        }
-    }
 }

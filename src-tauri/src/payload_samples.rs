@@ -21,6 +21,9 @@ use uuid::Uuid;
 
 use crate::backend::{AppState, BackendMode, IssuedKey, KeyUsage};
 use crate::commands::RevealOnce;
+use crate::connection::{ConnectionKind, ConnectionStatus, Profile};
+use crate::keychain::Remembered;
+use crate::remote::{CredentialKind, OfflineInfo};
 use crate::error::AppError;
 use crate::wire::{OrganizationPatchInput, WorkspacePatchInput};
 
@@ -128,7 +131,39 @@ fn samples() -> Vec<(&'static str, &'static str, serde_json::Value)> {
         secret: Sensitive::new("kd_example-not-a-real-key".into()),
         expiration_clamped: true,
     });
+    let profile = Profile {
+        id: "https://keydesk.example.com ada@example.com".into(),
+        server_url: "https://keydesk.example.com".into(),
+        account: "ada@example.com".into(),
+        credential: CredentialKind::Session,
+    };
     vec![
+        (
+            "remoteConnection",
+            "ConnectionStatus",
+            v(ConnectionStatus {
+                kind: ConnectionKind::Remote,
+                profile: Some(profile.clone()),
+                profiles: vec![profile.clone()],
+                remembered: Some(Remembered::MemoryOnly {
+                    reason: "the system keychain is not available".into(),
+                }),
+                offline: Some(OfflineInfo { fetched_at: at(), age_seconds: 300 }),
+                notice: None,
+            }),
+        ),
+        (
+            "signedOutConnection",
+            "ConnectionStatus",
+            v(ConnectionStatus {
+                kind: ConnectionKind::SignedOut,
+                profile: Some(Profile { credential: CredentialKind::AdminKey, ..profile.clone() }),
+                profiles: vec![profile],
+                remembered: Some(Remembered::Keychain),
+                offline: None,
+                notice: Some("Your session has ended".into()),
+            }),
+        ),
         (
             "appState",
             "AppState",

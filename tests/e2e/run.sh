@@ -6,8 +6,11 @@
 #
 #   cargo build && tests/e2e/run.sh
 #
-# E2E_SCRIPT picks another node script (the keys-view benchmark uses it) and
-# E2E_SEED_DIR a data folder copied in first (default: an empty one).
+# E2E_SCRIPT picks another node script (the keys-view benchmark and the
+# remote journey use it), E2E_SEED_DIR a data folder copied in first (default:
+# an empty one), E2E_DATA_DIR an empty data folder the caller keeps (to look
+# at afterwards; default: a temporary one), E2E_ARTIFACTS another folder for
+# screenshots and logs.
 #
 # Needs: node 20+, tauri-driver (cargo install tauri-driver --locked),
 # WebKitWebDriver (Debian: webkit2gtk-driver), Xvfb when DISPLAY is unset.
@@ -18,7 +21,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
 app_bin="$(realpath -m "${KEYDESK_APP_BIN:-target/debug/keydesk}")"
-artifacts="$root/target/e2e-artifacts"
+artifacts="$(realpath -m "${E2E_ARTIFACTS:-$root/target/e2e-artifacts}")"
 
 fail() { echo "e2e: $*" >&2; exit 2; }
 [ -x "$app_bin" ] || fail "app binary not found: $app_bin (run cargo build first)"
@@ -29,7 +32,14 @@ command -v WebKitWebDriver >/dev/null || fail "WebKitWebDriver not found (apt-ge
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png "$artifacts"/*.log
 
-data_dir="$(mktemp -d "${TMPDIR:-/tmp}/keydesk-e2e-XXXXXX")"
+if [ -n "${E2E_DATA_DIR:-}" ]; then
+  data_dir="$E2E_DATA_DIR"
+  mkdir -p "$data_dir"
+  keep_data=1
+else
+  data_dir="$(mktemp -d "${TMPDIR:-/tmp}/keydesk-e2e-XXXXXX")"
+  keep_data=""
+fi
 # Test only (honoured by debug builds): days the app's store clock is shifted
 # by, written by the journeys that need keys to expire.
 clock_file="$(mktemp "${TMPDIR:-/tmp}/keydesk-e2e-clock-XXXXXX")"
@@ -42,7 +52,8 @@ driver_pid=""
 cleanup() {
   [ -n "$driver_pid" ] && kill "$driver_pid" 2>/dev/null && wait "$driver_pid" 2>/dev/null
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null
-  rm -rf "$data_dir" "$clock_file"
+  if [ -z "$keep_data" ]; then rm -rf "$data_dir"; fi
+  rm -f "$clock_file"
 }
 trap cleanup EXIT INT TERM
 

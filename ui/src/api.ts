@@ -5,6 +5,7 @@
 // the message text.
 
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { readText, writeText } from '@tauri-apps/plugin-clipboard-manager';
 
 /** A uuid, as a string. */
@@ -281,7 +282,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'internal'
   | 'not_initialized'
-  | 'unavailable';
+  | 'unavailable'
+  | 'keychain_unavailable';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'validation',
@@ -292,7 +294,54 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'internal',
   'not_initialized',
   'unavailable',
+  'keychain_unavailable',
 ]);
+
+// ------------------------------------------------------------ connection
+
+export type CredentialKind = 'session' | 'admin_key';
+
+/** A saved server and account; `id` also names its keychain entry. */
+export interface Profile {
+  id: string;
+  server_url: string;
+  account: string;
+  credential: CredentialKind;
+}
+
+/** Where a session token went: the keychain, or this run's memory only. */
+export type Remembered = { kind: 'keychain' } | { kind: 'memory_only'; reason: string };
+
+export interface OfflineInfo {
+  /** When the server last gave the data now shown. */
+  fetched_at: Timestamp;
+  age_seconds: number;
+}
+
+export type ConnectionKind = 'local' | 'remote' | 'signed_out';
+
+export interface ConnectionStatus {
+  kind: ConnectionKind;
+  /** The active profile; null in local mode. */
+  profile: Profile | null;
+  profiles: Profile[];
+  remembered: Remembered | null;
+  /** Set while the lists shown come from the cache. */
+  offline: OfflineInfo | null;
+  /** Why the window is signed out, when it did not ask to be. */
+  notice: string | null;
+}
+
+export interface PasswordSignIn {
+  server_url: string;
+  email: string;
+  password: string;
+}
+
+export interface AdminKeySignIn {
+  server_url: string;
+  api_key: string;
+}
 
 /** What a rejected command carries. */
 export interface BackendErrorPayload {
@@ -342,6 +391,41 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   } catch (raw) {
     throw toBackendError(raw);
   }
+}
+
+export function connectionStatus(): Promise<ConnectionStatus> {
+  return call('connection_status');
+}
+
+export function signIn(input: PasswordSignIn): Promise<ConnectionStatus> {
+  return call('sign_in', { input });
+}
+
+export function signInWithKey(input: AdminKeySignIn): Promise<ConnectionStatus> {
+  return call('sign_in_with_key', { input });
+}
+
+export function signOut(): Promise<ConnectionStatus> {
+  return call('sign_out');
+}
+
+/** `null` switches to the local store. */
+export function useProfile(profileId: string | null): Promise<ConnectionStatus> {
+  return call('use_profile', { profile_id: profileId });
+}
+
+export function forgetProfile(profileId: string): Promise<ConnectionStatus> {
+  return call('forget_profile', { profile_id: profileId });
+}
+
+/** The backend's events: the connection changed, or a list shown from the
+ *  cache was refreshed (payload: its kind). Returns the unsubscribe call. */
+export async function onConnectionChanged(handler: () => void): Promise<() => void> {
+  return listen('connection-changed', () => handler());
+}
+
+export async function onDataRefreshed(handler: (kind: string) => void): Promise<() => void> {
+  return listen<string>('data-refreshed', (event) => handler(event.payload));
 }
 
 export function getState(): Promise<AppState> {

@@ -3,7 +3,57 @@
 // api.ts's types: the type check fails when the two drift apart.
 // Regenerate: KEYDESK_UPDATE_SAMPLES=1 cargo test -p keydesk payload_samples
 
-import type { ApiKey, AppState, AuditEvent, AuditFilter, BackendErrorPayload, Connector, CreatedKey, DailyCost, KeyFilter, KeyPage, KeyUsage, ModelDayUsage, MonthlySpend, NewConnector, NewKey, NewUser, NewWorkspace, Organization, OrganizationPatch, User, Workspace, WorkspaceMember, WorkspacePatch } from '../api';
+import type { ApiKey, AppState, AuditEvent, AuditFilter, BackendErrorPayload, ConnectionStatus, Connector, CreatedKey, DailyCost, KeyFilter, KeyPage, KeyUsage, ModelDayUsage, MonthlySpend, NewConnector, NewKey, NewUser, NewWorkspace, Organization, OrganizationPatch, User, Workspace, WorkspaceMember, WorkspacePatch } from '../api';
+
+export const remoteConnection: ConnectionStatus = {
+  "kind": "remote",
+  "notice": null,
+  "offline": {
+    "age_seconds": 300,
+    "fetched_at": "2025-03-01T12:00:00Z"
+  },
+  "profile": {
+    "account": "ada@example.com",
+    "credential": "session",
+    "id": "https://keydesk.example.com ada@example.com",
+    "server_url": "https://keydesk.example.com"
+  },
+  "profiles": [
+    {
+      "account": "ada@example.com",
+      "credential": "session",
+      "id": "https://keydesk.example.com ada@example.com",
+      "server_url": "https://keydesk.example.com"
+    }
+  ],
+  "remembered": {
+    "kind": "memory_only",
+    "reason": "the system keychain is not available"
+  }
+};
+
+export const signedOutConnection: ConnectionStatus = {
+  "kind": "signed_out",
+  "notice": "Your session has ended",
+  "offline": null,
+  "profile": {
+    "account": "ada@example.com",
+    "credential": "admin_key",
+    "id": "https://keydesk.example.com ada@example.com",
+    "server_url": "https://keydesk.example.com"
+  },
+  "profiles": [
+    {
+      "account": "ada@example.com",
+      "credential": "session",
+      "id": "https://keydesk.example.com ada@example.com",
+      "server_url": "https://keydesk.example.com"
+    }
+  ],
+  "remembered": {
+    "kind": "keychain"
+  }
+};
 
 export const appState: AppState = {
   "mode": "local",

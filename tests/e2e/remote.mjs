@@ -1,0 +1,142 @@
+// End-to-end journey of the real Keydesk app in remote mode, against a real
+// keydesk-server process, with the session token in a real Secret Service:
+// sign in from the first screen, create a key, restart (still signed in:
+// the token came back from the keychain), sign out, restart (signed out).
+// Then no file the app, the server or the test tools wrote holds the key or
+// the password. Started by tests/e2e/remote.sh, which sets up the server,
+// the keychain and these variables besides driver.mjs's:
+//   E2E_SERVER_URL, E2E_ADMIN_EMAIL, E2E_ADMIN_PASSWORD, E2E_ORG_NAME
+//   E2E_SCAN_DIRS     folders to search for secrets afterwards (':'-separated)
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { Session, assert, hiddenForm, runTests, step, waitFor, waitForText } from './driver.mjs';
+
+const SERVER_URL = process.env.E2E_SERVER_URL;
+const EMAIL = process.env.E2E_ADMIN_EMAIL;
+const PASSWORD = process.env.E2E_ADMIN_PASSWORD;
+const ORG = process.env.E2E_ORG_NAME;
+const SCAN_DIRS = (process.env.E2E_SCAN_DIRS ?? '').split(':').filter(Boolean);
+
+const shared = { secret: null, hidden: null };
+
+async function signInCreateKey() {
+  assert(SERVER_URL && EMAIL && PASSWORD && ORG, 'E2E_SERVER_URL, E2E_ADMIN_EMAIL, E2E_ADMIN_PASSWORD and E2E_ORG_NAME are set');
+  const session = await Session.start();
+  try {
+    step('from the first screen to sign-in');
+    await session.click('[data-testid="first-run-sign-in"]');
+    await session.find('[data-testid="sign-in"]');
+    await session.type('#server-url', SERVER_URL);
+    await session.type('#email', EMAIL);
+    await session.type('#password', 'not the password');
+    await session.click('[data-testid="sign-in-submit"]');
+    const refused = await session.text('[data-testid="password-error"]');
+    assert(/wrong email or password/i.test(refused), `a wrong password is reported next to the field (read ${JSON.stringify(refused)})`);
+    await session.type('#password', PASSWORD);
+    await session.screenshot('remote-01-sign-in');
+    await session.click('[data-testid="sign-in-submit"]');
+
+    step("the server's organization");
+    await session.find('[data-testid="page-workspaces"]');
+    await waitForText(session, '[data-testid="org-name"]', ORG);
+    await waitForText(session, '[data-testid="signed-in-as"]', EMAIL);
+    assert((await session.count('[data-testid="memory-only-banner"]')) === 0, 'the session went into the keychain');
+
+    step('create a key in the default workspace');
+    const row = await waitFor('the Default workspace', async () => (await session.all('[data-testid="workspace-row"][data-name="Default"]'))[0]);
+    await session.click('[data-testid="open-workspace"]', row);
+    await waitForText(session, '[data-testid="page-title"]', 'Default');
+    await session.click('[data-testid="create-key"]');
+    await session.type('#key-name', 'Remote CI');
+    await session.click('[data-testid="create-key-submit"]');
+    await session.find('[data-testid="reveal-dialog"]');
+    const secret = await waitFor('the revealed secret', () => session.property('[data-testid="reveal-secret"]', 'value'));
+    assert(/^[A-Za-z0-9]+_[0-9A-Za-z]{38}$/.test(secret), 'the revealed key has the documented format');
+    await session.script("document.querySelector('[data-testid=\"reveal-secret\"]').value = '\u2022'.repeat(41);", []);
+    await session.screenshot('remote-02-reveal-once');
+    await session.click('[data-testid="reveal-close"]');
+    await session.gone('[data-testid="reveal-dialog"]');
+    shared.hidden = hiddenForm(secret);
+    shared.secret = secret;
+    await waitForText(session, '[data-testid="key-hidden"]', shared.hidden);
+    await session.screenshot('remote-03-key-listed');
+  } finally {
+    await session.end();
+  }
+}
+
+async function stillSignedInAfterRestart() {
+  assert(shared.hidden, 'this test needs the key made by the one before it, which failed');
+  const session = await Session.start();
+  try {
+    await session.find('[data-testid="page-workspaces"]');
+    assert((await session.count('[data-testid="sign-in"]')) === 0, 'no sign-in screen: the token came from the keychain');
+    await waitForText(session, '[data-testid="signed-in-as"]', EMAIL);
+    await session.click('[data-testid="nav-keys"]');
+    await waitForText(session, '[data-testid="page-title"]', 'API keys');
+    await waitForText(session, '[data-testid="key-hidden"]', shared.hidden);
+    await session.screenshot('remote-04-after-restart');
+
+    step('sign out');
+    await session.click('[data-testid="sign-out"]');
+    await session.find('[data-testid="sign-in"]');
+    assert((await session.property('#email', 'value')) === EMAIL, 'the profile is kept: the email is filled in');
+  } finally {
+    await session.end();
+  }
+}
+
+async function signedOutAfterRestart() {
+  const session = await Session.start();
+  try {
+    await session.find('[data-testid="sign-in"]');
+    assert((await session.count('[data-testid="page-workspaces"]')) === 0, 'no data is shown while signed out');
+    assert((await session.property('#server-url', 'value')) === SERVER_URL, 'the saved server is filled in');
+    await session.screenshot('remote-05-signed-out-after-restart');
+  } finally {
+    await session.end();
+  }
+}
+
+function filesUnder(dir, out = []) {
+  let entries = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    const path = join(dir, name);
+    const info = statSync(path, { throwIfNoEntry: false });
+    if (info?.isDirectory()) filesUnder(path, out);
+    else if (info?.isFile()) out.push(path);
+  }
+  return out;
+}
+
+async function noSecretInAnyFile() {
+  assert(shared.secret, 'this test needs the key made by the first test, which failed');
+  assert(SCAN_DIRS.length > 0, 'E2E_SCAN_DIRS names the folders to search');
+  const needles = [shared.secret, shared.secret.slice(8, -6), PASSWORD].map((s) => Buffer.from(s));
+  let scanned = 0;
+  for (const dir of SCAN_DIRS) {
+    for (const file of filesUnder(dir)) {
+      const bytes = readFileSync(file);
+      scanned++;
+      for (const needle of needles) {
+        assert(!bytes.includes(needle), `a secret was written to ${file}`);
+      }
+    }
+  }
+  assert(scanned > 0, 'the scan found files to search');
+  step(`searched ${scanned} files`);
+}
+
+await runTests([
+  ['remote: sign in from the first screen, create a key shown once', signInCreateKey],
+  ['remote: still signed in after a restart (token from the keychain), then sign out', stillSignedInAfterRestart],
+  ['remote: signed out after a restart too', signedOutAfterRestart],
+  ['remote: no key or password in any file the app, the server or the tools wrote', noSecretInAnyFile],
+]);

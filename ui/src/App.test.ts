@@ -1,0 +1,110 @@
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import { afterEach, describe, expect, it } from 'vitest';
+import App from './App.svelte';
+import type { ConnectionStatus, Profile } from './api';
+import { orgStore } from './lib/org.svelte';
+import { state, workspace } from './test/fixtures';
+import { byTestId, click, render, waitFor } from './test/dom';
+
+afterEach(() => {
+  clearMocks();
+  orgStore.current = null;
+  document.body.innerHTML = '';
+});
+
+const PROFILE: Profile = {
+  id: 'https://keydesk.example.com ada@example.com',
+  server_url: 'https://keydesk.example.com',
+  account: 'ada@example.com',
+  credential: 'session',
+};
+
+function remote(over: Partial<ConnectionStatus> = {}): ConnectionStatus {
+  return {
+    kind: 'remote',
+    profile: PROFILE,
+    profiles: [PROFILE],
+    remembered: { kind: 'keychain' },
+    offline: null,
+    notice: null,
+    ...over,
+  };
+}
+
+/** A backend whose connection the test changes; records the commands. */
+function backend(start: ConnectionStatus) {
+  const box = { connection: start, calls: [] as string[] };
+  mockIPC(
+    (cmd, args) => {
+      box.calls.push(cmd);
+      switch (cmd) {
+        case 'connection_status':
+          return box.connection;
+        case 'get_state':
+          if (box.connection.kind === 'signed_out') throw { code: 'unauthorized', message: 'not signed in' };
+          return { ...state, mode: box.connection.kind === 'local' ? 'local' : 'remote' };
+        case 'list_workspaces':
+          return [workspace()];
+        case 'monthly_spend':
+          return null;
+        case 'use_profile':
+          box.connection = (args as any).profile_id === null ? { ...remote(), kind: 'local', profile: null } : remote();
+          return box.connection;
+        case 'sign_out':
+          box.connection = remote({ kind: 'signed_out', remembered: null });
+          return box.connection;
+        default:
+          return null;
+      }
+    },
+    { shouldMockEvents: true },
+  );
+  return box;
+}
+
+describe('main window and its connection', () => {
+  it('shows an offline banner with the age of the data, and the sidebar says so too', async () => {
+    const fetched = new Date(Date.now() - 5 * 60_000).toISOString();
+    backend(remote({ offline: { fetched_at: fetched, age_seconds: 300 } }));
+    const { target } = render(App, {});
+    const banner = await waitFor(() => byTestId(target, 'offline-banner'));
+    expect(banner.textContent).toMatch(/keydesk\.example\.com cannot be reached/);
+    expect(banner.textContent).toMatch(/5 minutes ago/);
+    expect(banner.textContent).toMatch(/changes are refused/);
+    expect(byTestId(target, 'offline-badge')).not.toBeNull();
+  });
+
+  it('says when the session will not be remembered', async () => {
+    backend(remote({ remembered: { kind: 'memory_only', reason: 'the system keychain is not available' } }));
+    const { target } = render(App, {});
+    const banner = await waitFor(() => byTestId(target, 'memory-only-banner'));
+    expect(banner.textContent).toMatch(/will not be remembered/);
+  });
+
+  it('returns to sign-in with the reason when the backend says the session ended', async () => {
+    const box = backend(remote());
+    const { target } = render(App, {});
+    await waitFor(() => byTestId(target, 'page-workspaces'));
+    box.connection = remote({ kind: 'signed_out', remembered: null, notice: 'Your session on keydesk.example.com has ended.' });
+    await emit('connection-changed');
+    const notice = await waitFor(() => byTestId(target, 'sign-in-notice'));
+    expect(notice.textContent).toMatch(/has ended/);
+    expect(target.querySelector<HTMLInputElement>('#email')!.value).toBe('ada@example.com');
+    expect(byTestId(target, 'page-workspaces')).toBeNull();
+  });
+
+  it('signs out from the sidebar to a sign-in screen that keeps the profile', async () => {
+    const box = backend(remote());
+    const { target } = render(App, {});
+    await waitFor(() => byTestId(target, 'sign-out'));
+    click(byTestId(target, 'sign-out'));
+    await waitFor(() => byTestId(target, 'sign-in'));
+    expect(box.calls).toContain('sign_out');
+    expect(target.querySelector<HTMLInputElement>('#server-url')!.value).toBe(PROFILE.server_url);
+    // Leaving the sign-in screen goes back to the local store.
+    click(byTestId(target, 'sign-in-cancel'));
+    await waitFor(() => byTestId(target, 'page-workspaces'));
+    expect(box.connection.kind).toBe('local');
+  });
+});

@@ -1,0 +1,61 @@
+// The sign-in form's checks and the connection's wording: what the sidebar's
+// switcher and the offline banner say. The address rules are the backend's
+// (remote.rs parse_server_url): https, or plain http for this computer only.
+
+import type { ConnectionStatus, CredentialKind, Profile } from '../api';
+import type { FieldErrors } from './validation';
+
+export interface SignInFields {
+  method: CredentialKind;
+  server_url: string;
+  email: string;
+  password: string;
+  api_key: string;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+export function validateServerUrl(text: string): string | undefined {
+  const value = text.trim();
+  if (value === '') return 'Enter the server address, like https://keydesk.example.com.';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'Enter the server address, like https://keydesk.example.com.';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:') {
+    return LOOPBACK.test(url.hostname) ? undefined : 'Use https:// for a server on another computer.';
+  }
+  return 'The address must start with https://.';
+}
+
+export function validateSignIn(fields: SignInFields): FieldErrors {
+  const errors: FieldErrors = {};
+  const url = validateServerUrl(fields.server_url);
+  if (url) errors.server_url = url;
+  if (fields.method === 'session') {
+    if (fields.email.trim() === '') errors.email = 'Enter the email address of your account.';
+    if (fields.password === '') errors.password = 'Enter your password.';
+  } else if (fields.api_key.trim() === '') {
+    errors.api_key = 'Paste the Admin API key.';
+  }
+  return errors;
+}
+
+/** "keydesk.example.com · ada@example.com": where first, then who. */
+export function profileLabel(profile: Profile): string {
+  let host = profile.server_url;
+  try {
+    host = new URL(profile.server_url).host;
+  } catch {
+    // Keep the address as saved.
+  }
+  return `${host} · ${profile.account}`;
+}
+
+/** The switcher's value for the current connection: a profile id, or '' for the local store. */
+export function activeSource(connection: ConnectionStatus): string {
+  return connection.kind === 'local' ? '' : (connection.profile?.id ?? '');
+}
