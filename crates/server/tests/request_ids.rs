@@ -1,0 +1,71 @@
+//! Request ids: every response carries an `x-request-id` (README: "every
+//! response carries an `x-request-id`") — successes, errors from handlers and
+//! extractors, and requests no route matches. A server-made id is a UUID and
+//! differs per request; an id the client sends is kept and echoed back, so a
+//! caller can correlate its own trace id with the server's log lines.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use tower::ServiceExt;
+
+use common::{test_app, TestApp};
+
+/// One request through the router; returns the status and the headers.
+async fn send(t: &TestApp, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> (u16, HeaderMap) {
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = match body {
+        Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_owned())).unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let res = t.router.clone().oneshot(req).await.unwrap();
+    (res.status().as_u16(), res.headers().clone())
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers.get("x-request-id").map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let t = test_app().await;
+    let key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
+    let auth = format!("Bearer {}", key.secret.expose());
+
+    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Option<&str>, u16)> = vec![
+        ("GET", "/health", vec![], None, 200),
+        ("GET", "/v1/admin/workspaces", vec![("authorization", &auth)], None, 200),
+        ("GET", "/v1/me", vec![], None, 401),
+        ("POST", "/v1/auth/sessions", vec![], Some(r#"{"email":"ada@example.com","password":"wrong password 1"}"#), 401),
+        ("POST", "/v1/admin/workspaces", vec![("authorization", &auth)], Some("{not json"), 400),
+        ("POST", "/v1/admin/workspaces", vec![("authorization", &auth)], Some(r#"{"name":" "}"#), 422),
+        ("GET", "/v1/admin/workspaces/00000000-0000-4000-8000-000000000000", vec![("authorization", &auth)], None, 404),
+        ("GET", "/no/such/route", vec![], None, 404),
+        ("DELETE", "/health", vec![], None, 405),
+    ];
+    let mut seen = vec![];
+    for (method, path, headers, body, status) in cases {
+        let (s, h) = send(&t, method, path, &headers, body).await;
+        assert_eq!(s, status, "{method} {path}");
+        let id = request_id(&h).unwrap_or_else(|| panic!("{method} {path} ({s}) has no x-request-id"));
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{method} {path}: a server-made id is a UUID, got {id:?}");
+        assert!(!seen.contains(&id), "{method} {path}: id {id} was already given to another request");
+        seen.push(id);
+    }
+}
+
+#[tokio::test]
+async fn a_request_id_sent_by_the_client_is_echoed_back() {
+    let t = test_app().await;
+    let supplied = [("x-request-id", "client-trace-42")];
+    for (method, path, status) in [("GET", "/health", 200), ("GET", "/v1/me", 401), ("GET", "/no/such/route", 404)] {
+        let (s, h) = send(&t, method, path, &supplied, None).await;
+        assert_eq!(s, status, "{method} {path}");
+        assert_eq!(request_id(&h).as_deref(), Some("client-trace-42"), "{method} {path}");
+        assert_eq!(h.get_all("x-request-id").iter().count(), 1, "{method} {path}: one id, not two");
+    }
+}
