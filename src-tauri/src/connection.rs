@@ -138,10 +138,18 @@ enum Current {
     Broken(Arc<UnavailableBackend>),
 }
 
+/// The current source and its generation, which grows with every switch:
+/// an answer that arrives late says which generation it was asked of, so it
+/// can never sign out a source that replaced it.
+struct Slot {
+    current: Current,
+    generation: u64,
+}
+
 pub struct Connection {
     data_dir: Option<PathBuf>,
     vault: SessionVault,
-    current: RwLock<Current>,
+    slot: RwLock<Slot>,
     saved: Mutex<SavedProfiles>,
     listener: Mutex<Option<ConnectionListener>>,
     this: Weak<Connection>,
@@ -163,7 +171,10 @@ impl Connection {
         let connection = Arc::new_cyclic(|this| Connection {
             data_dir,
             vault,
-            current: RwLock::new(Current::Broken(Arc::new(UnavailableBackend::new("starting")))),
+            slot: RwLock::new(Slot {
+                current: Current::Broken(Arc::new(UnavailableBackend::new("starting"))),
+                generation: 0,
+            }),
             saved: Mutex::new(saved.clone()),
             listener: Mutex::new(None),
             this: this.clone(),
@@ -172,7 +183,7 @@ impl Connection {
             Some(profile) => connection.resume(profile).await,
             None => connection.local().await,
         };
-        *connection.current.write().await = opened;
+        connection.install(opened).await;
         connection
     }
 
@@ -191,8 +202,8 @@ impl Connection {
 
     pub async fn status(&self) -> ConnectionStatus {
         let profiles = self.saved.lock().expect("profiles lock").profiles.clone();
-        let current = self.current.read().await;
-        let (kind, profile, remembered, offline, notice) = match &*current {
+        let slot = self.slot.read().await;
+        let (kind, profile, remembered, offline, notice) = match &slot.current {
             Current::Local(_) | Current::Broken(_) => (ConnectionKind::Local, None, None, None, None),
             Current::Remote { profile, backend, remembered } => (
                 ConnectionKind::Remote,
@@ -252,37 +263,57 @@ impl Connection {
             backend.credential_kind(),
         );
         let remembered = self.vault.remember(&profile.session_key(), backend.token()).await;
-        self.watch(&backend);
         self.save(|saved| {
             saved.profiles.retain(|p| p.id != profile.id);
             saved.profiles.push(profile.clone());
             saved.active = Some(profile.id.clone());
         })?;
-        *self.current.write().await = Current::Remote { profile, backend, remembered };
-        self.tell(ConnectionEvent::Changed);
+        self.install(Current::Remote { profile, backend, remembered }).await;
         Ok(self.status().await)
     }
 
-    /// Ends the session: on the server when it can be reached, and in the
-    /// keychain always. The profile stays, so signing in again is one step.
+    /// Ends the session: in the keychain and on this computer always, and on
+    /// the server when it answers. The profile stays, so signing in again is
+    /// one step. When the server could not be told, the sign-in screen says
+    /// so.
     pub async fn sign_out(&self) -> AppResult<ConnectionStatus> {
-        let mut current = self.current.write().await;
-        let Current::Remote { profile, backend, .. } = &*current else {
-            return Err(AppError::new(ErrorCode::Validation, "not signed in to a server"));
+        let (profile, backend, generation) = {
+            let mut slot = self.slot.write().await;
+            let Current::Remote { profile, .. } = &slot.current else {
+                return Err(AppError::new(ErrorCode::Validation, "not signed in to a server"));
+            };
+            let signed_out = Current::SignedOut { profile: profile.clone(), notice: None };
+            slot.generation += 1;
+            let Current::Remote { profile, backend, .. } = std::mem::replace(&mut slot.current, signed_out) else {
+                unreachable!("checked above")
+            };
+            (profile, backend, slot.generation)
         };
-        let notice = match backend.sign_out().await {
-            Ok(()) => None,
-            Err(e) if e.code == ErrorCode::Unavailable => Some(
-                "Signed out on this computer. The server could not be reached to end the session there; it ends when it expires."
-                    .to_owned(),
+        // The window is signed out from here on; the slow parts follow
+        // without holding up other calls.
+        backend.set_listener(None);
+        let mut problems = Vec::new();
+        match backend.sign_out().await {
+            Ok(()) => {}
+            Err(e) if e.code == ErrorCode::Unavailable => problems.push(
+                "the server could not be reached to end the session there; it ends when it expires".to_owned(),
             ),
-            Err(e) => return Err(e),
-        };
-        self.forget_token(profile).await;
+            Err(e) => problems.push(format!("the server did not end the session ({}); it ends when it expires", e.message)),
+        }
+        if let Err(e) = self.vault.forget(&profile.session_key()).await {
+            if e.code != ErrorCode::KeychainUnavailable {
+                problems.push(format!("the session could not be removed from the keychain: {}", e.message));
+            }
+        }
         backend.forget_cached().await;
         backend.close().await;
-        *current = Current::SignedOut { profile: profile.clone(), notice };
-        drop(current);
+        if !problems.is_empty() {
+            let notice = format!("Signed out on this computer, but {}.", problems.join("; and "));
+            let mut slot = self.slot.write().await;
+            if slot.generation == generation {
+                slot.current = Current::SignedOut { profile, notice: Some(notice) };
+            }
+        }
         self.tell(ConnectionEvent::Changed);
         Ok(self.status().await)
     }
@@ -302,8 +333,7 @@ impl Connection {
             Current::Local(_) | Current::Broken(_) => None,
         };
         self.save(|saved| saved.active = active)?;
-        *self.current.write().await = next;
-        self.tell(ConnectionEvent::Changed);
+        self.install(next).await;
         Ok(self.status().await)
     }
 
@@ -354,7 +384,7 @@ impl Connection {
 
     /// The local store, opened once.
     async fn local(&self) -> Current {
-        if let Current::Local(local) = &*self.current.read().await {
+        if let Current::Local(local) = &self.slot.read().await.current {
             return Current::Local(local.clone());
         }
         let Some(dir) = &self.data_dir else {
@@ -375,7 +405,8 @@ impl Connection {
         let Some(dir) = self.data_dir.clone() else {
             return Current::Broken(Arc::new(UnavailableBackend::new(NO_DATA_DIR)));
         };
-        let token = match self.vault.recall(&profile.session_key()).await {
+        let key = profile.session_key();
+        let token = match self.vault.recall(&key).await {
             Ok(Some(token)) => token,
             Ok(None) => return Current::SignedOut { profile, notice: None },
             Err(error) => {
@@ -385,25 +416,38 @@ impl Connection {
                 }
             }
         };
+        let remembered = self.vault.where_kept(&key);
         match RemoteBackend::resume_as(&profile.server_url, &profile.account, token, profile.credential, &dir).await {
             Ok(backend) => {
                 backend.set_instant_start(true);
-                self.watch(&backend);
-                Current::Remote { profile, backend, remembered: Remembered::Keychain }
+                Current::Remote { profile, backend, remembered }
             }
             Err(error) => Current::SignedOut { profile, notice: Some(error.message) },
         }
     }
 
-    /// Passes a remote backend's background findings on.
-    fn watch(&self, backend: &RemoteBackend) {
+    /// Makes `next` the current source: a new generation, its background
+    /// findings passed on, the replaced server connection closed.
+    async fn install(&self, next: Current) {
+        let replaced = {
+            let mut slot = self.slot.write().await;
+            slot.generation += 1;
+            if let Current::Remote { backend, .. } = &next {
+                self.watch(backend, slot.generation);
+            }
+            std::mem::replace(&mut slot.current, next)
+        };
+        if let Current::Remote { backend, .. } = replaced {
+            backend.set_listener(None);
+            backend.close().await;
+        }
+        self.tell(ConnectionEvent::Changed);
+    }
+
+    /// Passes a remote backend's background findings on, for as long as it
+    /// is the source of `generation`.
+    fn watch(&self, backend: &RemoteBackend, generation: u64) {
         let this = self.this.clone();
-        let profile_id = Profile::new(
-            &backend.profile().server_url,
-            &backend.profile().account,
-            backend.credential_kind(),
-        )
-        .id;
         backend.set_listener(Some(Arc::new(move |event| {
             let Some(connection) = this.upgrade() else { return };
             match event {
@@ -412,36 +456,44 @@ impl Connection {
                     connection.tell(ConnectionEvent::Changed);
                 }
                 RemoteEvent::SessionEnded => {
-                    let profile_id = profile_id.clone();
-                    tokio::spawn(async move { connection.session_ended(Some(&profile_id)).await });
+                    tokio::spawn(async move { connection.session_ended(generation).await });
                 }
             }
         })));
     }
 
-    /// The server refused the credential: forget it, keep the profile, and
-    /// send the window to the sign-in screen with the reason. `only` names
-    /// the profile a background refresh was for, which may be gone by now.
-    async fn session_ended(&self, only: Option<&str>) {
-        let mut current = self.current.write().await;
-        let Current::Remote { profile, backend, .. } = &*current else { return };
-        if only.is_some_and(|id| id != profile.id) {
-            return;
-        }
-        let profile = profile.clone();
+    /// The server refused the credential of the source of `generation`:
+    /// forget it, keep the profile, and send the window to the sign-in
+    /// screen with the reason. Nothing happens when that source has been
+    /// replaced since.
+    async fn session_ended(&self, generation: u64) {
+        let (profile, backend) = {
+            let mut slot = self.slot.write().await;
+            if slot.generation != generation {
+                return;
+            }
+            let Current::Remote { profile, .. } = &slot.current else { return };
+            let notice = format!(
+                "Your session on {} has ended (it expired, or was signed out elsewhere). Sign in again to continue.",
+                profile.server_url
+            );
+            let signed_out = Current::SignedOut { profile: profile.clone(), notice: Some(notice) };
+            slot.generation += 1;
+            let Current::Remote { profile, backend, .. } = std::mem::replace(&mut slot.current, signed_out) else {
+                unreachable!("checked above")
+            };
+            (profile, backend)
+        };
+        backend.set_listener(None);
         self.forget_token(&profile).await;
         backend.close().await;
-        let notice = format!(
-            "Your session on {} has ended (it expired, or was signed out elsewhere). Sign in again to continue.",
-            profile.server_url
-        );
-        *current = Current::SignedOut { profile, notice: Some(notice) };
-        drop(current);
         self.tell(ConnectionEvent::Changed);
     }
 
-    async fn backend(&self) -> Arc<dyn Backend> {
-        match &*self.current.read().await {
+    /// The current backend and the generation it belongs to.
+    async fn backend(&self) -> (Arc<dyn Backend>, u64) {
+        let slot = self.slot.read().await;
+        let backend: Arc<dyn Backend> = match &slot.current {
             Current::Local(local) => local.clone(),
             Current::Remote { backend, .. } => Arc::new(backend.clone()),
             Current::SignedOut { profile, .. } => Arc::new(UnavailableBackend::failing_with(AppError::new(
@@ -449,22 +501,23 @@ impl Connection {
                 format!("not signed in to {}", profile.server_url),
             ))),
             Current::Broken(broken) => broken.clone(),
-        }
+        };
+        (backend, slot.generation)
     }
 
     /// Runs one call on the current backend; an `unauthorized` answer from a
-    /// server ends the session there.
+    /// server ends the session there (unless the source changed meanwhile).
     async fn on<T, F, Fut>(&self, call: F) -> AppResult<T>
     where
         F: FnOnce(Arc<dyn Backend>) -> Fut,
         Fut: std::future::Future<Output = AppResult<T>>,
     {
-        let backend = self.backend().await;
+        let (backend, generation) = self.backend().await;
         let was_offline = self.offline().await;
         let result = call(backend).await;
         if let Err(e) = &result {
             if e.code == ErrorCode::Unauthorized {
-                self.session_ended(None).await;
+                self.session_ended(generation).await;
             }
         }
         if self.offline().await != was_offline {
@@ -474,7 +527,7 @@ impl Connection {
     }
 
     async fn offline(&self) -> bool {
-        match &*self.current.read().await {
+        match &self.slot.read().await.current {
             Current::Remote { backend, .. } => backend.offline_status().is_some(),
             _ => false,
         }

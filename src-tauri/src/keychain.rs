@@ -97,6 +97,18 @@ impl SessionVault {
         }
     }
 
+    /// Where a token `recall` finds is kept: in memory only when the
+    /// keychain would not take it this run.
+    pub fn where_kept(&self, key: &SessionKey) -> Remembered {
+        if self.memory.lock().expect("vault lock").contains_key(key) {
+            Remembered::MemoryOnly {
+                reason: "the system keychain was not available when you signed in".to_owned(),
+            }
+        } else {
+            Remembered::Keychain
+        }
+    }
+
     /// Forgets the token everywhere. Forgetting a missing entry succeeds.
     pub async fn forget(&self, key: &SessionKey) -> AppResult<()> {
         self.memory.lock().expect("vault lock").remove(key);

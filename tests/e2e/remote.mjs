@@ -2,12 +2,13 @@
 // keydesk-server process, with the session token in a real Secret Service:
 // sign in from the first screen, create a key, restart (still signed in:
 // the token came back from the keychain), sign out, restart (signed out).
-// Then no file the app, the server or the test tools wrote holds the key or
-// the password. Started by tests/e2e/remote.sh, which sets up the server,
+// Then no file the app, the server or the test tools wrote holds the key,
+// the password or the session token (read from the keychain with secret-tool). Started by tests/e2e/remote.sh, which sets up the server,
 // the keychain and these variables besides driver.mjs's:
 //   E2E_SERVER_URL, E2E_ADMIN_EMAIL, E2E_ADMIN_PASSWORD, E2E_ORG_NAME
 //   E2E_SCAN_DIRS     folders to search for secrets afterwards (':'-separated)
 
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -19,7 +20,19 @@ const PASSWORD = process.env.E2E_ADMIN_PASSWORD;
 const ORG = process.env.E2E_ORG_NAME;
 const SCAN_DIRS = (process.env.E2E_SCAN_DIRS ?? '').split(':').filter(Boolean);
 
-const shared = { secret: null, hidden: null };
+// The app identifier: the keychain service its sessions are stored under.
+const KEYCHAIN_SERVICE = 'dev.keydesk.desktop';
+
+const shared = { secret: null, hidden: null, token: null };
+
+/** The session token as the Secret Service holds it (secret-tool, libsecret). */
+function tokenInKeychain() {
+  try {
+    return execFileSync('secret-tool', ['lookup', 'service', KEYCHAIN_SERVICE], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
 
 async function signInCreateKey() {
   assert(SERVER_URL && EMAIL && PASSWORD && ORG, 'E2E_SERVER_URL, E2E_ADMIN_EMAIL, E2E_ADMIN_PASSWORD and E2E_ORG_NAME are set');
@@ -42,7 +55,9 @@ async function signInCreateKey() {
     await session.find('[data-testid="page-workspaces"]');
     await waitForText(session, '[data-testid="org-name"]', ORG);
     await waitForText(session, '[data-testid="signed-in-as"]', EMAIL);
-    assert((await session.count('[data-testid="memory-only-banner"]')) === 0, 'the session went into the keychain');
+    assert((await session.count('[data-testid="memory-only-banner"]')) === 0, 'no "will not be remembered" banner');
+    shared.token = tokenInKeychain();
+    assert(shared.token.length >= 20, 'the session token is in the Secret Service under the app identifier');
 
     step('create a key in the default workspace');
     const row = await waitFor('the Default workspace', async () => (await session.all('[data-testid="workspace-row"][data-name="Default"]'))[0]);
@@ -83,6 +98,7 @@ async function stillSignedInAfterRestart() {
     await session.click('[data-testid="sign-out"]');
     await session.find('[data-testid="sign-in"]');
     assert((await session.property('#email', 'value')) === EMAIL, 'the profile is kept: the email is filled in');
+    await waitFor('the token to leave the keychain', () => tokenInKeychain() === '');
   } finally {
     await session.end();
   }
@@ -119,7 +135,8 @@ function filesUnder(dir, out = []) {
 async function noSecretInAnyFile() {
   assert(shared.secret, 'this test needs the key made by the first test, which failed');
   assert(SCAN_DIRS.length > 0, 'E2E_SCAN_DIRS names the folders to search');
-  const needles = [shared.secret, shared.secret.slice(8, -6), PASSWORD].map((s) => Buffer.from(s));
+  assert(shared.token, 'the session token was read from the keychain by the first test');
+  const needles = [shared.secret, shared.secret.slice(8, -6), PASSWORD, shared.token].map((s) => Buffer.from(s));
   let scanned = 0;
   for (const dir of SCAN_DIRS) {
     for (const file of filesUnder(dir)) {
@@ -138,5 +155,5 @@ await runTests([
   ['remote: sign in from the first screen, create a key shown once', signInCreateKey],
   ['remote: still signed in after a restart (token from the keychain), then sign out', stillSignedInAfterRestart],
   ['remote: signed out after a restart too', signedOutAfterRestart],
-  ['remote: no key or password in any file the app, the server or the tools wrote', noSecretInAnyFile],
+  ['remote: no key, password or session token in any file the app, the server or the tools wrote', noSecretInAnyFile],
 ]);

@@ -29,11 +29,15 @@ rm -f "$artifacts"/*.png "$artifacts"/*.log
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/keydesk-e2e-remote-XXXXXX")"
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   cp "$scratch"/server/*.log "$artifacts"/ 2>/dev/null || true
   rm -rf "$scratch"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 mkdir -p "$scratch/server" "$scratch/app-data" "$scratch/keyring"
 
 org="Northwind Labs"
@@ -45,12 +49,13 @@ password="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.a
 rm -f "$scratch/server/init.json"
 
 # `serve` prints its address on the first line of stdout; logs go to stderr.
+: >"$scratch/server/stdout"
 "$server_bin" serve --database "$scratch/server/keydesk.db" --listen 127.0.0.1:0 \
   >"$scratch/server/stdout" 2>"$scratch/server/server.log" &
 server_pid=$!
 url=""
 for _ in $(seq 1 100); do
-  url="$(sed -n 's/^keydesk-server listening on //p' "$scratch/server/stdout" 2>/dev/null | head -n1)"
+  url="$(sed -n 's/^keydesk-server listening on //p' "$scratch/server/stdout" | head -n1 || true)"
   [ -n "$url" ] && break
   kill -0 "$server_pid" 2>/dev/null || fail "the server exited: $(tail -n 5 "$scratch/server/server.log")"
   sleep 0.1

@@ -107,4 +107,36 @@ describe('main window and its connection', () => {
     await waitFor(() => byTestId(target, 'page-workspaces'));
     expect(box.connection.kind).toBe('local');
   });
+
+  it('switches the data source from the sidebar menu, and Escape closes it', async () => {
+    const box = backend({ ...remote(), kind: 'local', profile: null });
+    const { target } = render(App, {});
+    const trigger = await waitFor(() => byTestId<HTMLButtonElement>(target, 'data-source'));
+    expect(trigger.textContent).toMatch(/Local store/);
+    click(trigger);
+    const menu = await waitFor(() => byTestId(target, 'data-source-menu'));
+    await waitFor(() => document.activeElement === menu.querySelector('button'));
+    menu.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    await waitFor(() => byTestId(target, 'data-source-menu') === null);
+    expect(document.activeElement).toBe(trigger);
+
+    click(trigger);
+    const items = [...(await waitFor(() => byTestId(target, 'data-source-menu'))).querySelectorAll<HTMLButtonElement>('button')];
+    expect(items.map((b) => b.textContent!.trim())).toEqual(['Local store', 'keydesk.example.com · ada@example.com', 'Sign in to a server…']);
+    click(items[1]);
+    await waitFor(() => box.calls.includes('use_profile'));
+    await waitFor(() => byTestId(target, 'data-source')?.textContent?.includes('keydesk.example.com'));
+  });
+
+  it('redraws the page when the server answers again after being offline', async () => {
+    const fetched = new Date(Date.now() - 60_000).toISOString();
+    const box = backend(remote({ offline: { fetched_at: fetched, age_seconds: 60 } }));
+    const { target } = render(App, {});
+    await waitFor(() => byTestId(target, 'offline-banner'));
+    const before = box.calls.filter((c) => c === 'list_workspaces').length;
+    box.connection = remote();
+    await emit('connection-changed');
+    await waitFor(() => byTestId(target, 'offline-banner') === null);
+    await waitFor(() => box.calls.filter((c) => c === 'list_workspaces').length > before);
+  });
 });

@@ -106,6 +106,28 @@ describe('sign-in form', () => {
   });
 });
 
+describe('saved servers on the sign-in screen', () => {
+  it('removes a saved server from the list', async () => {
+    const other: Profile = { ...PROFILE, id: 'https://other.example.com bo@example.com', server_url: 'https://other.example.com', account: 'bo@example.com' };
+    const removed: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'forget_profile') {
+        removed.push((args as any).profile_id);
+        return status({ kind: 'signed_out', profile: PROFILE, profiles: [PROFILE] });
+      }
+    });
+    const { target } = render(SignIn, {
+      connection: status({ kind: 'signed_out', profile: PROFILE, profiles: [PROFILE, other] }),
+      onconnected: () => {},
+      oncancel: () => {},
+    });
+    expect(target.textContent).toContain('other.example.com · bo@example.com');
+    click(byTestId(target, 'forget-profile'));
+    await waitFor(() => !target.textContent!.includes('other.example.com'));
+    expect(removed).toEqual([other.id]);
+  });
+});
+
 describe('server address check', () => {
   it('accepts https anywhere and plain http only on this computer', () => {
     expect(validateServerUrl('https://keydesk.example.com')).toBeUndefined();
@@ -116,5 +138,6 @@ describe('server address check', () => {
     expect(validateServerUrl('ftp://keydesk.example.com')).toMatch(/https/);
     expect(validateServerUrl('keydesk')).toBeDefined();
     expect(validateServerUrl('')).toBeDefined();
+    expect(validateServerUrl('https://ada:secret@keydesk.example.com')).toMatch(/user name and password/);
   });
 });

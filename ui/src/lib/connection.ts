@@ -24,6 +24,7 @@ export function validateServerUrl(text: string): string | undefined {
   } catch {
     return 'Enter the server address, like https://keydesk.example.com.';
   }
+  if (url.username !== '' || url.password !== '') return 'Leave the user name and password out of the address.';
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') {
     return LOOPBACK.test(url.hostname) ? undefined : 'Use https:// for a server on another computer.';
