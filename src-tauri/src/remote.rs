@@ -37,6 +37,7 @@ use crate::cache::Cache;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 mod admin;
+mod usage;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -642,20 +643,20 @@ impl Backend for RemoteBackend {
         self.drop_member(workspace_id, user_id).await
     }
 
-    async fn monthly_spend(&self, _workspace_id: Uuid) -> AppResult<MonthlySpend> {
-        Err(admin::not_on_servers_yet("the month's spend per workspace"))
+    async fn monthly_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend> {
+        self.month_spend(workspace_id).await
     }
 
-    async fn daily_costs(&self, _workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
-        Err(admin::not_on_servers_yet("cost per day"))
+    async fn daily_costs(&self, workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
+        self.cost_per_day(workspace_id).await
     }
 
-    async fn usage_by_model(&self, _workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
-        Err(admin::not_on_servers_yet("usage by model"))
+    async fn usage_by_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
+        self.usage_per_model(workspace_id).await
     }
 
-    async fn usage_by_key(&self, _workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
-        Err(admin::not_on_servers_yet("usage by key"))
+    async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
+        self.usage_per_key(workspace_id).await
     }
 
     async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {
@@ -674,12 +675,12 @@ impl Backend for RemoteBackend {
         self.drop_connector(connector_id).await
     }
 
-    async fn reachable_connectors(&self, _key_id: Uuid) -> AppResult<Vec<Connector>> {
-        Err(admin::not_on_servers_yet("the connectors a key reaches"))
+    async fn reachable_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
+        self.key_reach(key_id).await
     }
 
-    async fn list_audit(&self, _filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
-        Err(admin::not_on_servers_yet("the audit log view"))
+    async fn list_audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
+        self.audit(filter).await
     }
 }
 

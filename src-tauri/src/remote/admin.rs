@@ -1,8 +1,7 @@
 //! The organization-admin operations of `RemoteBackend` — users, workspace
 //! members, organization settings, connectors, bulk key deletion — as calls
-//! to keydesk-server's Admin API. Usage reports and the audit log need
-//! endpoints shaped like keydesk-core's, which the server does not have yet;
-//! those answer `unavailable` with a message that says so.
+//! to keydesk-server's Admin API. Usage reports, what a key reaches and the
+//! audit log are in usage.rs.
 
 use keydesk_core::model::{
     Connector, ConnectorVisibility, NewConnector, OrgRole, Organization, User, WorkspaceMember,
@@ -80,11 +79,6 @@ fn visibility_name(v: ConnectorVisibility) -> &'static str {
         ConnectorVisibility::Private => "private",
         ConnectorVisibility::Shared => "shared",
     }
-}
-
-/// What remote mode cannot show yet, said plainly.
-pub(super) fn not_on_servers_yet(what: &str) -> AppError {
-    AppError::unavailable(format!("{what} is not available when signed in to a server yet; use local mode or the server's Admin API"))
 }
 
 impl RemoteBackend {
