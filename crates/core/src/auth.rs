@@ -324,9 +324,33 @@ impl Service {
 
     // ------------------------------------------------------------ sessions
 
-    async fn recent_failures(&self, policy: &AuthPolicy, scope: &str, subject: &str) -> Result<i64> {
-        let since = ms(self.now() - policy.failure_window);
+    /// Writes a sign-in attempt as a pending failure, for the account and,
+    /// when known, the address, and commits it before anything is counted.
+    /// Returns the ids of its rows (the second is unused without an address).
+    async fn record_attempt(&self, email_folded: &str, ip: Option<&str>) -> Result<[Uuid; 2]> {
+        let ids = [Uuid::new_v4(), Uuid::new_v4()];
+        let now = ms(self.now());
         let mut tx = self.db().begin().await?;
+        tx.exec(
+            "INSERT INTO login_failures (id, scope, subject, at, pending) VALUES ($1, 'account', $2, $3, TRUE)",
+            args![ids[0], email_folded, now],
+        )
+        .await?;
+        if let Some(ip) = ip {
+            tx.exec(
+                "INSERT INTO login_failures (id, scope, subject, at, pending) VALUES ($1, 'ip', $2, $3, TRUE)",
+                args![ids[1], ip, now],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Attempts within the window for one account or address: failures and
+    /// pending attempts alike, the caller's own included.
+    async fn attempts_in_window(&self, tx: &mut crate::store::Tx, policy: &AuthPolicy, scope: &str, subject: &str) -> Result<i64> {
+        let since = ms(self.now() - policy.failure_window);
         tx.int(
             "SELECT COUNT(*) FROM login_failures WHERE scope = $1 AND subject = $2 AND at > $3",
             args![scope, subject, since],
@@ -334,48 +358,78 @@ impl Service {
         .await
     }
 
-    async fn record_failure(&self, email_folded: &str, ip: Option<&str>) -> Result<()> {
-        let now = ms(self.now());
-        let mut tx = self.db().begin().await?;
-        tx.exec(
-            "INSERT INTO login_failures (id, scope, subject, at) VALUES ($1, 'account', $2, $3)",
-            args![Uuid::new_v4(), email_folded, now],
-        )
-        .await?;
-        if let Some(ip) = ip {
-            tx.exec("INSERT INTO login_failures (id, scope, subject, at) VALUES ($1, 'ip', $2, $3)", args![Uuid::new_v4(), ip, now])
-                .await?;
-        }
-        tx.commit().await
-    }
-
     /// Signs in with email and password. Every failure, including a locked
-    /// out account or address, is the same `unauthorized` error.
+    /// out account or address, is the same `unauthorized` error, and each
+    /// well-formed attempt does the same argon2 work, so neither the answer
+    /// nor its timing tells a wrong password from a lock or an unknown email.
+    /// (Malformed input is refused at once, whatever the account's state.)
+    ///
+    /// The limits are enforced with the database as the only shared state,
+    /// so they hold for concurrent requests and for several server replicas
+    /// on one PostgreSQL:
+    /// 1. the attempt is written as a pending failure and committed;
+    /// 2. the account's and the address's rows in the window are counted,
+    ///    pending ones and its own included;
+    /// 3. over either limit it is refused: the password is not checked (a
+    ///    decoy hash is, for the timing) and its rows are removed;
+    /// 4. otherwise the password is checked: wrong, the rows stay as plain
+    ///    failures; right, they are removed, and so are the account's
+    ///    settled failures (a successful sign-in resets the account count).
+    ///
+    /// Why no more than `limit` wrong passwords get checked in one window (for an
+    /// account, between two successful sign-ins): take the attempts that got
+    /// checked with their rows inside one window, in the order their counts
+    /// ran. Each committed its row before its own count, and a checked row
+    /// goes only when it leaves the window or a right password resets the
+    /// account, so the last count saw every one of those rows, its own
+    /// included. It was allowed, so there are at most `limit` of them.
+    /// Removing a refused attempt's row cannot let an extra one through, as
+    /// a count that saw it only came out higher. The price of counting
+    /// pending rows: in a burst, attempts see each other and may all be
+    /// refused where some would have been allowed one at a time. Each replica
+    /// stamps rows with its own clock, so clock skew moves the edges of the
+    /// window by that much; it does not change the argument.
     pub async fn sign_in(&self, policy: &AuthPolicy, email: &str, password: Sensitive<String>, ip: Option<&str>) -> Result<NewSession> {
         let email_folded = email.trim().to_lowercase();
         let denied = || Error::unauthorized(BAD_CREDENTIALS);
         if email_folded.is_empty() || email_folded.len() > 254 || password.expose().chars().count() > MAX_PASSWORD_LEN {
             return Err(denied());
         }
-        let locked = self.recent_failures(policy, "account", &email_folded).await? >= policy.max_failures_per_account
-            || match ip {
-                Some(ip) => self.recent_failures(policy, "ip", ip).await? >= policy.max_failures_per_ip,
-                None => false,
-            };
-        if locked {
-            // No verification and no new failure: an attacker cannot keep a
-            // victim locked out forever, and learns nothing from timing
-            // that a wrong password would not also tell them.
+        let attempt = self.record_attempt(&email_folded, ip).await?;
+        // If anything below fails before the attempt is settled, its rows
+        // stay pending and count as a failure until the window passes.
+        let (allowed, row) = {
+            let mut tx = self.db().begin().await?;
+            let mut allowed = self.attempts_in_window(&mut tx, policy, "account", &email_folded).await? <= policy.max_failures_per_account;
+            if let Some(ip) = ip {
+                allowed &= self.attempts_in_window(&mut tx, policy, "ip", ip).await? <= policy.max_failures_per_ip;
+            }
+            let row: Option<UserAuthRow> =
+                tx.opt(&format!("SELECT {USER_AUTH_COLS} FROM users WHERE email_folded = $1"), args![email_folded.clone()]).await?;
+            (allowed, row)
+        };
+        // A refused attempt, like an unknown email, is checked against the
+        // decoy hash: the same work as a real check, and never a match.
+        let stored = row.as_ref().filter(|_| allowed).and_then(|r| r.password_hash.clone());
+        let ok = verify_password(password, stored).await?;
+        if !allowed {
+            // Refused attempts are not counted, so the lock ends one window
+            // after the last checked failure, however often someone keeps
+            // trying meanwhile, and an address that is locked cannot go on
+            // adding failures to accounts. That does not stop anyone who
+            // knows an email from keeping its account locked: checked wrong
+            // passwords, `max_failures_per_account` of them per window, do.
+            // One address can keep that up for at most
+            // `max_failures_per_ip / max_failures_per_account` accounts.
+            let mut tx = self.db().begin().await?;
+            tx.exec("DELETE FROM login_failures WHERE id IN ($1, $2)", args![attempt[0], attempt[1]]).await?;
+            tx.commit().await?;
             return Err(denied());
         }
-        let row: Option<UserAuthRow> = {
-            let mut tx = self.db().begin().await?;
-            tx.opt(&format!("SELECT {USER_AUTH_COLS} FROM users WHERE email_folded = $1"), args![email_folded.clone()]).await?
-        };
-        let stored = row.as_ref().and_then(|r| r.password_hash.clone());
-        let ok = verify_password(password, stored).await?;
         let Some(row) = row.filter(|_| ok) else {
-            self.record_failure(&email_folded, ip).await?;
+            let mut tx = self.db().begin().await?;
+            tx.exec("UPDATE login_failures SET pending = FALSE WHERE id IN ($1, $2)", args![attempt[0], attempt[1]]).await?;
+            tx.commit().await?;
             return Err(denied());
         };
         let user = row.user();
@@ -388,7 +442,14 @@ impl Service {
             args![session.id, self.hasher().hash(token.expose()), user.id, ms(now), ms(session.expires_at)],
         )
         .await?;
-        tx.exec("DELETE FROM login_failures WHERE scope = 'account' AND subject = $1", args![email_folded]).await?;
+        tx.exec("DELETE FROM login_failures WHERE id IN ($1, $2)", args![attempt[0], attempt[1]]).await?;
+        // Only settled failures: attempts still being checked keep counting,
+        // or a sign-in racing a burst of guesses would let more of them in.
+        tx.exec(
+            "DELETE FROM login_failures WHERE scope = 'account' AND subject = $1 AND pending = FALSE",
+            args![email_folded],
+        )
+        .await?;
         let actor = Actor { user_id: user.id, email: user.email.clone(), org_role: user.org_role };
         let after = serde_json::json!({ "session_id": session.id });
         self.audit(&mut tx, Some(&actor), "user.signed_in", "user", Some(user.id), None::<&()>, Some(&after)).await?;

@@ -171,3 +171,93 @@ async fn removed_users_and_demoted_creators_lose_their_credentials() {
         assert!(env.svc.authenticate(session.token.expose()).await.unwrap().is_none(), "{}", env.label);
     }
 }
+
+/// Failed sign-ins on record for an account (`scope` "account", the folded
+/// email) or an address (`scope` "ip"). Once every attempt has finished,
+/// these are the guesses whose password was really checked: an attempt
+/// refused by a limit leaves nothing behind, and a wrong guess stays until
+/// it leaves the window (or, for an account, until a successful sign-in).
+async fn failures_on_record(env: &Env, scope: &str, subject: &str) -> i64 {
+    let mut tx = env.svc.db().begin().await.unwrap();
+    tx.int("SELECT COUNT(*) FROM login_failures WHERE scope = $1 AND subject = $2", keydesk_core::args![scope, subject]).await.unwrap()
+}
+
+/// Fires `passwords` at `email` all at once from `ip`; returns each result.
+async fn concurrent_sign_ins(env: &Env, policy: &AuthPolicy, email: &str, passwords: Vec<String>, ip: &str) -> Vec<keydesk_core::Result<()>> {
+    let mut set = tokio::task::JoinSet::new();
+    for pw in passwords {
+        let (svc, policy, email, ip) = (env.svc.clone(), policy.clone(), email.to_owned(), ip.to_owned());
+        set.spawn(async move { svc.sign_in(&policy, &email, s(&pw), Some(&ip)).await.map(|_| ()) });
+    }
+    set.join_all().await
+}
+
+// The guarantee under test is "at most the limit checked", whatever the
+// interleaving: how many of the 20 get checked (anything from 0 to 5) is up
+// to the scheduler, so only the upper bound is asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_passwords_for_one_account_get_no_more_checks_than_its_limit() {
+    for env in envs().await {
+        let policy = AuthPolicy { max_failures_per_account: 5, max_failures_per_ip: 1000, ..AuthPolicy::default() };
+        let (_, pw) = user_with_password(&env, "bob@example.com", OrgRole::Member).await;
+        let guesses = (0..20).map(|i| format!("wrong guess number {i}")).collect();
+        let results = concurrent_sign_ins(&env, &policy, "bob@example.com", guesses, "198.51.100.1").await;
+        assert!(results.iter().all(|r| r.as_ref().is_err_and(|e| e.code == ErrorCode::Unauthorized)), "{}", env.label);
+        let checked = failures_on_record(&env, "ip", "198.51.100.1").await;
+        assert!(checked <= 5, "{}: {checked} of 20 concurrent guesses were checked, the limit is 5", env.label);
+        assert_eq!(failures_on_record(&env, "account", "bob@example.com").await, checked, "{}", env.label);
+        // The right password now works exactly when the checked guesses left room.
+        let right = env.svc.sign_in(&policy, "bob@example.com", s(&pw), Some("198.51.100.2")).await;
+        assert_eq!(right.is_ok(), checked < 5, "{}: {checked} failures on record", env.label);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_passwords_from_one_address_get_no_more_checks_than_its_limit() {
+    for env in envs().await {
+        let policy = AuthPolicy { max_failures_per_account: 1000, max_failures_per_ip: 4, ..AuthPolicy::default() };
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..12 {
+            let (svc, policy) = (env.svc.clone(), policy.clone());
+            set.spawn(async move { svc.sign_in(&policy, &format!("guess{i}@example.com"), s("password-guess"), Some("203.0.113.9")).await.map(|_| ()) });
+        }
+        assert!(set.join_all().await.iter().all(|r| r.is_err()), "{}", env.label);
+        let checked = failures_on_record(&env, "ip", "203.0.113.9").await;
+        assert!(checked <= 4, "{}: {checked} of 12 concurrent guesses were checked, the limit is 4", env.label);
+    }
+}
+
+#[tokio::test]
+async fn attempts_refused_by_the_lock_do_not_make_it_last_longer() {
+    for env in envs().await {
+        let policy = AuthPolicy { max_failures_per_account: 3, max_failures_per_ip: 100, ..AuthPolicy::default() };
+        let (_, pw) = user_with_password(&env, "bob@example.com", OrgRole::Member).await;
+        for _ in 0..3 {
+            env.svc.sign_in(&policy, "bob@example.com", s("not the password"), None).await.unwrap_err();
+        }
+        // Well inside the window the owner keeps trying: refused, uncounted.
+        env.clock.advance(policy.failure_window - Duration::minutes(1));
+        for _ in 0..5 {
+            env.svc.sign_in(&policy, "bob@example.com", s(&pw), None).await.unwrap_err();
+        }
+        // The lock ends a window after the last checked failure.
+        env.clock.advance(Duration::minutes(1) + Duration::seconds(1));
+        env.svc.sign_in(&policy, "bob@example.com", s(&pw), None).await.expect("the refused attempts were not counted");
+    }
+}
+
+#[tokio::test]
+async fn attempts_refused_at_a_locked_address_do_not_count_against_the_account() {
+    for env in envs().await {
+        let policy = AuthPolicy { max_failures_per_account: 3, max_failures_per_ip: 3, ..AuthPolicy::default() };
+        let (_, pw) = user_with_password(&env, "bob@example.com", OrgRole::Member).await;
+        for i in 0..3 {
+            env.svc.sign_in(&policy, &format!("guess{i}@example.com"), s("password-guess"), Some("192.0.2.7")).await.unwrap_err();
+        }
+        // The address is locked; its further guesses at bob are never checked.
+        for _ in 0..5 {
+            env.svc.sign_in(&policy, "bob@example.com", s("password-guess"), Some("192.0.2.7")).await.unwrap_err();
+        }
+        env.svc.sign_in(&policy, "bob@example.com", s(&pw), Some("192.0.2.8")).await.expect("bob is not locked");
+    }
+}
