@@ -9,10 +9,18 @@
 //! and `offline_status()` says since when they are known. Writes are refused
 //! while offline (`unavailable`) — nothing is queued. The credential is kept
 //! only in memory here, inside `Sensitive`, and is never logged or cached.
+//!
+//! With `instant_start`, set when the app resumes a saved session, the first
+//! read of each list in the first seconds is answered from the cache at once
+//! and fetched again in the background; the listener hears when that fetch
+//! brought something new (or found the session ended), so the window can
+//! redraw. Those seconds end early at the first write: from then on every
+//! read asks the server first.
 
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -40,6 +48,9 @@ mod admin;
 mod usage;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long after a resume first reads come from the cache: the window's
+/// first screens, not what the user asks for later.
+const INSTANT_START: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The server's largest workspace page.
 const WORKSPACE_PAGE: usize = 1000;
@@ -65,18 +76,41 @@ pub struct Profile {
 
 impl Profile {
     fn cache_scope(&self) -> String {
-        format!("{}|{}", self.server_url, self.account)
+        cache_scope(&self.server_url, &self.account)
     }
 }
 
+/// The cache entries of one server + account.
+pub fn cache_scope(server_url: &str, account: &str) -> String {
+    format!("{server_url}|{account}")
+}
+
 /// How the backend authenticates.
-enum CredentialKind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
     /// A session token from `POST /v1/auth/sessions`; sign-out revokes it.
     Session,
     /// An Admin API key: nothing to revoke on sign-out.
     AdminKey,
 }
 
+/// What a background refresh found out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteEvent {
+    /// The list of this kind (`state`, `workspaces`, `keys`...) changed on
+    /// the server since the cached copy that was shown.
+    Refreshed { kind: String },
+    /// The server no longer accepts the credential.
+    SessionEnded,
+}
+
+/// Hears background refreshes; set by the app shell.
+pub type RemoteListener = Arc<dyn Fn(RemoteEvent) + Send + Sync>;
+
+/// Cheap to clone: every clone shares the connection pool, the cache and
+/// the offline state, so a background refresh can own one.
+#[derive(Clone)]
 pub struct RemoteBackend {
     http: reqwest::Client,
     base: Url,
@@ -84,8 +118,14 @@ pub struct RemoteBackend {
     token: Sensitive<String>,
     kind: CredentialKind,
     cache: Cache,
-    me: RwLock<Option<User>>,
-    offline: Mutex<Option<OfflineInfo>>,
+    me: Arc<RwLock<Option<User>>>,
+    offline: Arc<Mutex<Option<OfflineInfo>>>,
+    /// Until when first reads are answered from the cache (see the module
+    /// comment).
+    instant_until: Arc<Mutex<Option<Instant>>>,
+    /// The (kind, key) reads already answered in this run.
+    served: Arc<Mutex<HashSet<String>>>,
+    listener: Arc<Mutex<Option<RemoteListener>>>,
 }
 
 impl RemoteBackend {
@@ -171,20 +211,23 @@ impl RemoteBackend {
         token: Sensitive<String>,
         data_dir: &Path,
     ) -> AppResult<Self> {
+        Self::resume_as(server_url, account, token, CredentialKind::Session, data_dir).await
+    }
+
+    /// `resume` for either kind of saved credential.
+    pub async fn resume_as(
+        server_url: &str,
+        account: &str,
+        token: Sensitive<String>,
+        kind: CredentialKind,
+        data_dir: &Path,
+    ) -> AppResult<Self> {
         let base = parse_server_url(server_url)?;
         let profile = Profile {
             server_url: base.as_str().trim_end_matches('/').to_owned(),
             account: account.trim().to_lowercase(),
         };
-        Self::assemble(
-            client()?,
-            base,
-            profile,
-            token,
-            CredentialKind::Session,
-            data_dir,
-        )
-        .await
+        Self::assemble(client()?, base, profile, token, kind, data_dir).await
     }
 
     async fn assemble(
@@ -203,9 +246,50 @@ impl RemoteBackend {
             token,
             kind,
             cache,
-            me: RwLock::new(None),
-            offline: Mutex::new(None),
+            me: Arc::new(RwLock::new(None)),
+            offline: Arc::new(Mutex::new(None)),
+            instant_until: Arc::new(Mutex::new(None)),
+            served: Arc::new(Mutex::new(HashSet::new())),
+            listener: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// Answers each list's first read from the cache at once and refreshes
+    /// it in the background, until the first write.
+    pub fn set_instant_start(&self, on: bool) {
+        self.set_instant_until(on.then(|| Instant::now() + INSTANT_START));
+    }
+
+    fn set_instant_until(&self, until: Option<Instant>) {
+        if let Ok(mut slot) = self.instant_until.lock() {
+            *slot = until;
+        }
+    }
+
+    fn instant(&self) -> bool {
+        self.instant_until
+            .lock()
+            .map(|until| until.is_some_and(|t| Instant::now() < t))
+            .unwrap_or(false)
+    }
+
+    /// Who hears what background refreshes find.
+    pub fn set_listener(&self, listener: Option<RemoteListener>) {
+        if let Ok(mut slot) = self.listener.lock() {
+            *slot = listener;
+        }
+    }
+
+    fn tell(&self, event: RemoteEvent) {
+        let listener = self.listener.lock().ok().and_then(|l| l.clone());
+        if let Some(listener) = listener {
+            listener(event);
+        }
+    }
+
+    /// How this backend authenticates.
+    pub fn credential_kind(&self) -> CredentialKind {
+        self.kind
     }
 
     /// The server + account this backend works for.
@@ -241,6 +325,14 @@ impl RemoteBackend {
         }
     }
 
+    /// Drops this profile's cached lists (on sign-out: nothing of the
+    /// organization stays readable on this computer).
+    pub async fn forget_cached(&self) {
+        if let Err(e) = self.cache.clear_profile(&self.profile.cache_scope()).await {
+            eprintln!("keydesk: {e}");
+        }
+    }
+
     /// Closes the cache file.
     pub async fn close(&self) {
         self.cache.close().await;
@@ -264,7 +356,25 @@ impl RemoteBackend {
     }
 
     async fn execute(&self, request: RequestBuilder) -> AppResult<Response> {
-        let response = checked(request.send().await.map_err(transport_error)?).await?;
+        let request = request
+            .build()
+            .map_err(|e| AppError::internal(format!("cannot build the request: {e}")))?;
+        let writes = request.method() != Method::GET;
+        if writes {
+            self.set_instant_until(None);
+        }
+        let sent = self.http.execute(request).await.map_err(|e| {
+            let never_arrived = e.is_connect();
+            let mut error = transport_error(e);
+            if writes && never_arrived {
+                error.message.push_str("; nothing was changed, and nothing is kept to send later");
+            } else if writes {
+                // The request may have reached the server before the answer was lost.
+                error.message.push_str("; the change may have been made: look before trying again");
+            }
+            error
+        })?;
+        let response = checked(sent).await?;
         self.set_offline(None);
         Ok(response)
     }
@@ -287,29 +397,56 @@ impl RemoteBackend {
     /// Reads through the cache: the server's answer is stored and returned;
     /// when the server is unreachable, the last stored answer is returned
     /// instead and the backend reports itself offline. Any other error
-    /// (unauthorized, forbidden...) is answered as is.
-    async fn read_through<T, F>(&self, kind: &str, key: &str, fetch: F) -> AppResult<T>
+    /// (unauthorized, forbidden...) is answered as is. In instant-start mode
+    /// a first read is answered from the cache and fetched in the background.
+    async fn read_through<T, F, Fut>(&self, kind: &str, key: &str, fetch: F) -> AppResult<T>
     where
-        T: Serialize + DeserializeOwned,
-        F: std::future::Future<Output = AppResult<T>>,
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce(RemoteBackend) -> Fut,
+        Fut: std::future::Future<Output = AppResult<T>> + Send + 'static,
     {
         let scope = self.profile.cache_scope();
-        match fetch.await {
+        let first_read = self
+            .served
+            .lock()
+            .map(|mut served| served.insert(format!("{kind}|{key}")))
+            .unwrap_or(false);
+        if first_read && self.instant() {
+            if let Some(cached) = self.cache.get::<T>(&scope, kind, key).await.ok().flatten() {
+                let refresh = fetch(self.clone());
+                let this = self.clone();
+                let (kind, key, fetched_at) = (kind.to_owned(), key.to_owned(), cached.fetched_at);
+                let shown = cached.value;
+                let answer = serde_json::to_value(&shown).ok();
+                tokio::spawn(async move {
+                    match refresh.await {
+                        Ok(fresh) => {
+                            this.store(&kind, &key, &fresh).await;
+                            this.set_offline(None);
+                            if serde_json::to_value(&fresh).ok() != answer {
+                                this.tell(RemoteEvent::Refreshed { kind });
+                            }
+                        }
+                        Err(e) if e.code == ErrorCode::Unauthorized => this.tell(RemoteEvent::SessionEnded),
+                        Err(e) if e.code == ErrorCode::Unavailable => {
+                            this.mark_offline_since(fetched_at);
+                            this.tell(RemoteEvent::Refreshed { kind });
+                        }
+                        Err(_) => {}
+                    }
+                });
+                return Ok(shown);
+            }
+        }
+        match fetch(self.clone()).await {
             Ok(value) => {
-                if let Err(e) = self.cache.put(&scope, kind, key, &value, Utc::now()).await {
-                    // A cache that cannot be written costs offline reads only.
-                    eprintln!("keydesk: {e}");
-                }
+                self.store(kind, key, &value).await;
                 Ok(value)
             }
             Err(error) if error.code == ErrorCode::Unavailable => {
                 match self.cache.get::<T>(&scope, kind, key).await.ok().flatten() {
                     Some(cached) => {
-                        let age = (Utc::now() - cached.fetched_at).num_seconds().max(0);
-                        self.set_offline(Some(OfflineInfo {
-                            fetched_at: cached.fetched_at,
-                            age_seconds: age,
-                        }));
+                        self.mark_offline_since(cached.fetched_at);
                         Ok(cached.value)
                     }
                     None => Err(error),
@@ -317,6 +454,19 @@ impl RemoteBackend {
             }
             Err(error) => Err(error),
         }
+    }
+
+    async fn store<T: Serialize>(&self, kind: &str, key: &str, value: &T) {
+        let scope = self.profile.cache_scope();
+        if let Err(e) = self.cache.put(&scope, kind, key, value, Utc::now()).await {
+            // A cache that cannot be written costs offline reads only.
+            eprintln!("keydesk: {e}");
+        }
+    }
+
+    fn mark_offline_since(&self, fetched_at: DateTime<Utc>) {
+        let age = (Utc::now() - fetched_at).num_seconds().max(0);
+        self.set_offline(Some(OfflineInfo { fetched_at, age_seconds: age }));
     }
 
     /// The signed-in user, asked once.
@@ -406,7 +556,7 @@ impl RemoteBackend {
 #[async_trait]
 impl Backend for RemoteBackend {
     async fn state(&self) -> AppResult<AppState> {
-        let snapshot = self.read_through("state", "", self.fetch_state()).await?;
+        let snapshot = self.read_through("state", "", |b| async move { b.fetch_state().await }).await?;
         Ok(AppState {
             mode: BackendMode::Remote,
             organization: Some(snapshot.organization),
@@ -422,7 +572,7 @@ impl Backend for RemoteBackend {
     }
 
     async fn list_workspaces(&self) -> AppResult<Vec<Workspace>> {
-        self.read_through("workspaces", "", self.fetch_workspaces())
+        self.read_through("workspaces", "", |b| async move { b.fetch_workspaces().await })
             .await
     }
 
@@ -537,7 +687,7 @@ impl Backend for RemoteBackend {
     async fn list_keys(&self, filter: KeyFilter) -> AppResult<KeyPage> {
         let key = serde_json::to_string(&filter)
             .map_err(|e| AppError::internal(format!("cannot encode a key filter: {e}")))?;
-        self.read_through("keys", &key, self.fetch_keys(&filter))
+        self.read_through("keys", &key, |b| async move { b.fetch_keys(&filter).await })
             .await
     }
 
@@ -707,6 +857,13 @@ pub fn parse_server_url(text: &str) -> AppResult<Url> {
     let mut url = Url::parse(text.trim()).map_err(|_| invalid())?;
     if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
         return Err(invalid());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // It would be saved with the profile and sent as a password.
+        return Err(AppError::validation(
+            "server_url",
+            "leave the user name and password out of the address; sign in below instead",
+        ));
     }
     match url.scheme() {
         "https" => {}

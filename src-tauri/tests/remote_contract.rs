@@ -9,13 +9,9 @@
 //! Usage is metered in each backend's own store (see `Meter`), so the usage
 //! reports are part of the one contract too.
 //!
-//! The server binary is `KEYDESK_SERVER_BIN` when set, else it is built with
-//! `cargo build -p keydesk-server` into this test's own target directory.
+//! The server comes from tests/support (a real process on 127.0.0.1).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 
 use keydesk_core::model::{
     ConnectorVisibility, KeyFilter, KeySort, KeySortColumn, KeyStatus, NewConnector, NewKey, NewWorkspace, OrgRole, WorkspaceMember,
@@ -633,159 +629,8 @@ async fn contract(b: &dyn Backend, mode: BackendMode, email: &str, meter: &Meter
 
 // ---------------------------------------------------------------- a real server
 
-/// The keydesk-server binary, built once per test process.
-fn server_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("KEYDESK_SERVER_BIN") {
-            let bin = PathBuf::from(bin);
-            assert!(
-                bin.exists(),
-                "KEYDESK_SERVER_BIN={} does not exist: build it with cargo build -p keydesk-server",
-                bin.display()
-            );
-            return bin;
-        }
-        // This test runs from <target>/debug/deps/.
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let target_dir = profile_dir.parent().unwrap();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "keydesk-server",
-                "--bin",
-                "keydesk-server",
-                "--target-dir",
-            ])
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cargo build -p keydesk-server failed");
-        let bin = profile_dir.join(format!("keydesk-server{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.exists(), "{} was not built", bin.display());
-        bin
-    })
-}
-
-struct TestServer {
-    child: Option<Child>,
-    url: String,
-    dir: tempfile::TempDir,
-    admin_email: String,
-    admin_password: String,
-    admin_api_key: String,
-    database: String,
-}
-
-impl TestServer {
-    /// `init` then `serve` on a free port; SQLite in a temp dir unless a
-    /// PostgreSQL database URL is given.
-    fn start(postgres: Option<String>) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let database =
-            postgres.unwrap_or_else(|| dir.path().join("server.db").display().to_string());
-        let pepper = dir.path().join("server.pepper");
-        let admin_email = "ada@example.com".to_owned();
-        let out = Command::new(server_bin())
-            .args([
-                "init",
-                "--database",
-                &database,
-                "--admin-email",
-                &admin_email,
-                "--admin-name",
-                "Ada Lovelace",
-                "--org-name",
-                "Acme",
-                "--json",
-            ])
-            .arg("--pepper-file")
-            .arg(&pepper)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "init: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let init: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut server = TestServer {
-            child: None,
-            url: String::new(),
-            dir,
-            admin_email,
-            admin_password: init["admin_password"].as_str().unwrap().to_owned(),
-            admin_api_key: init["admin_api_key"].as_str().unwrap().to_owned(),
-            database,
-        };
-        server.serve();
-        server
-    }
-
-    fn serve(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("server.log"))
-            .unwrap();
-        let mut child = Command::new(server_bin())
-            .args([
-                "serve",
-                "--database",
-                &self.database,
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .arg("--pepper-file")
-            .arg(self.dir.path().join("server.pepper"))
-            .env("RUST_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("keydesk-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
-        self.url = url;
-        self.child = Some(child);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// A fresh database on the PostgreSQL server of `KEYDESK_TEST_POSTGRES_URL`.
-async fn fresh_postgres_database(url: &str) -> String {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    let name = format!("keydesk_desktop_{}", Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
-}
+mod support;
+use support::{fresh_postgres_database, TestServer};
 
 async fn sign_in(server: &TestServer, data_dir: &Path) -> RemoteBackend {
     RemoteBackend::sign_in(

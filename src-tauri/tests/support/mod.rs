@@ -1,0 +1,169 @@
+//! A real keydesk-server for the desktop's integration tests: `init` then
+//! `serve` on a free port of 127.0.0.1, SQLite in a temp dir or a fresh
+//! PostgreSQL database; its log goes to `server.log` in its folder.
+//!
+//! The server binary is `KEYDESK_SERVER_BIN` when set, else it is built with
+//! `cargo build -p keydesk-server` into the test's own target directory.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use uuid::Uuid;
+
+/// The keydesk-server binary, built once per test process.
+fn server_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("KEYDESK_SERVER_BIN") {
+            let bin = PathBuf::from(bin);
+            assert!(
+                bin.exists(),
+                "KEYDESK_SERVER_BIN={} does not exist: build it with cargo build -p keydesk-server",
+                bin.display()
+            );
+            return bin;
+        }
+        // This test runs from <target>/debug/deps/.
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let target_dir = profile_dir.parent().unwrap();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "-p",
+                "keydesk-server",
+                "--bin",
+                "keydesk-server",
+                "--target-dir",
+            ])
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p keydesk-server failed");
+        let bin = profile_dir.join(format!("keydesk-server{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "{} was not built", bin.display());
+        bin
+    })
+}
+
+pub struct TestServer {
+    child: Option<Child>,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub admin_api_key: String,
+    pub database: String,
+}
+
+impl TestServer {
+    /// `init` then `serve` on a free port; SQLite in a temp dir unless a
+    /// PostgreSQL database URL is given.
+    pub fn start(postgres: Option<String>) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let database =
+            postgres.unwrap_or_else(|| dir.path().join("server.db").display().to_string());
+        let pepper = dir.path().join("server.pepper");
+        let admin_email = "ada@example.com".to_owned();
+        let out = Command::new(server_bin())
+            .args([
+                "init",
+                "--database",
+                &database,
+                "--admin-email",
+                &admin_email,
+                "--admin-name",
+                "Ada Lovelace",
+                "--org-name",
+                "Acme",
+                "--json",
+            ])
+            .arg("--pepper-file")
+            .arg(&pepper)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let init: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut server = TestServer {
+            child: None,
+            url: String::new(),
+            dir,
+            admin_email,
+            admin_password: init["admin_password"].as_str().unwrap().to_owned(),
+            admin_api_key: init["admin_api_key"].as_str().unwrap().to_owned(),
+            database,
+        };
+        server.serve();
+        server
+    }
+
+    pub fn serve(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("server.log"))
+            .unwrap();
+        let mut child = Command::new(server_bin())
+            .args([
+                "serve",
+                "--database",
+                &self.database,
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--pepper-file")
+            .arg(self.dir.path().join("server.pepper"))
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("keydesk-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        self.url = url;
+        self.child = Some(child);
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A fresh database on the PostgreSQL server of `KEYDESK_TEST_POSTGRES_URL`.
+pub async fn fresh_postgres_database(url: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let name = format!("keydesk_desktop_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
