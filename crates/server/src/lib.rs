@@ -13,6 +13,7 @@ pub mod wire;
 
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::http::{HeaderName, Request};
 use axum::Router;
 use keydesk_core::auth::AuthPolicy;
@@ -35,6 +36,31 @@ impl AppState {
 }
 
 const REQUEST_ID: &str = "x-request-id";
+/// Longest request id taken from a client.
+const MAX_CLIENT_REQUEST_ID_LEN: usize = 64;
+
+/// Whether a client's request id may be kept: it ends up in logs and in the
+/// response, so only short ids of letters, digits, `.`, `_` and `-` are.
+fn acceptable_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_CLIENT_REQUEST_ID_LEN
+        && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Drops the client's `x-request-id` unless it is one acceptable value, so
+/// that `SetRequestIdLayer`, which keeps whatever header it finds, makes a
+/// UUID instead.
+async fn drop_unacceptable_request_id(mut req: Request<Body>) -> Request<Body> {
+    let mut values = req.headers().get_all(REQUEST_ID).iter();
+    let keep = match (values.next(), values.next()) {
+        (Some(only), None) => acceptable_request_id(only.as_bytes()),
+        _ => false,
+    };
+    if !keep {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    req
+}
 
 /// The whole HTTP API over `state`.
 pub fn app(state: AppState) -> Router {
@@ -59,6 +85,7 @@ pub fn app(state: AppState) -> Router {
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unacceptable_request_id))
 }
 
 /// Background upkeep: removes keys whose rotation grace ended, and ended

@@ -2,7 +2,9 @@
 //! response carries an `x-request-id`") — successes, errors from handlers and
 //! extractors, and requests no route matches. A server-made id is a UUID and
 //! differs per request; an id the client sends is kept and echoed back, so a
-//! caller can correlate its own trace id with the server's log lines.
+//! caller can correlate its own trace id with the server's log lines, as
+//! long as it is short and plain (at most 64 of `A-Za-z0-9._-`); any other is
+//! replaced by a server-made one before it reaches a log line.
 
 mod common;
 
@@ -68,4 +70,26 @@ async fn a_request_id_sent_by_the_client_is_echoed_back() {
         assert_eq!(request_id(&h).as_deref(), Some("client-trace-42"), "{method} {path}");
         assert_eq!(h.get_all("x-request-id").iter().count(), 1, "{method} {path}: one id, not two");
     }
+}
+
+#[tokio::test]
+async fn a_long_or_odd_client_request_id_is_replaced_by_a_uuid() {
+    let t = test_app().await;
+    let long = "a".repeat(65);
+    let at_the_limit = "b".repeat(64);
+    for bad in [long.as_str(), "two words", "id\twith-tab", "quote\"d", "<script>", "a/b", "x;y=z", ""] {
+        let (s, h) = send(&t, "GET", "/health", &[("x-request-id", bad)], None).await;
+        assert_eq!(s, 200, "{bad:?}");
+        let id = request_id(&h).unwrap_or_else(|| panic!("{bad:?}: no x-request-id"));
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{bad:?} should be replaced by a UUID, got {id:?}");
+    }
+    for good in [at_the_limit.as_str(), "Trace.ID_2026-03-15", "0"] {
+        let (_, h) = send(&t, "GET", "/health", &[("x-request-id", good)], None).await;
+        assert_eq!(request_id(&h).as_deref(), Some(good), "{good:?} is acceptable and kept");
+    }
+    // Two ids, even acceptable ones, are not one id: the server makes its own.
+    let (_, h) = send(&t, "GET", "/health", &[("x-request-id", "first"), ("x-request-id", "second")], None).await;
+    let ids: Vec<_> = h.get_all("x-request-id").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(uuid::Uuid::parse_str(&ids[0]).is_ok(), "{ids:?}");
 }
