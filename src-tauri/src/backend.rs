@@ -11,6 +11,7 @@ use keydesk_core::model::{
     MonthlySpend, NewConnector, NewKey, NewWorkspace, OrgRole, Organization, User, Workspace,
     WorkspaceMember, WorkspacePatch, WorkspaceRole,
 };
+pub use keydesk_core::report::KeyUsage;
 use keydesk_core::report::ModelDayUsage;
 use keydesk_core::secret::Sensitive;
 use keydesk_core::{DailyCost, NewUser, OrganizationPatch};
@@ -67,19 +68,6 @@ impl From<keydesk_core::model::CreatedKey> for IssuedKey {
             expiration_clamped: created.expiration_clamped,
         }
     }
-}
-
-/// One key's usage in a month: the Usage tab's breakdown by key. `name` and
-/// `hidden_key` are `None` once the key has been deleted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct KeyUsage {
-    pub key_id: Uuid,
-    pub name: Option<String>,
-    pub hidden_key: Option<String>,
-    pub requests: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cost_micros: i64,
 }
 
 /// The operations behind the UI. Object safe: the app keeps one

@@ -272,48 +272,10 @@ impl Backend for LocalBackend {
             .await?)
     }
 
-    /// keydesk-core has no per-key report yet, so this one query lives here;
-    /// it is authorized like the other usage reports (the month's spend check).
     async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
         let actor = self.actor().await?;
         let now = self.service.now();
-        self.service
-            .monthly_spend(&actor, workspace_id, now)
-            .await?;
-        let (start, end) = keydesk_core::policy::month_bounds(now);
-        let mut tx = self.service.db().begin().await?;
-        type Row = (Uuid, Option<String>, Option<String>, i64, i64, i64, i64);
-        let rows: Vec<Row> = tx
-            .all(
-                "SELECT u.key_id, k.name, k.hidden_key, COUNT(*), \
-                 CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT), \
-                 CAST(SUM(u.cost_micros) AS BIGINT) \
-                 FROM usage_records u LEFT JOIN api_keys k ON k.id = u.key_id \
-                 WHERE u.workspace_id = $1 AND u.at >= $2 AND u.at < $3 \
-                 GROUP BY u.key_id, k.name, k.hidden_key ORDER BY 7 DESC",
-                keydesk_core::args![
-                    workspace_id,
-                    start.timestamp_millis(),
-                    end.timestamp_millis()
-                ],
-            )
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(key_id, name, hidden_key, requests, input_tokens, output_tokens, cost_micros)| {
-                    KeyUsage {
-                        key_id,
-                        name,
-                        hidden_key,
-                        requests,
-                        input_tokens,
-                        output_tokens,
-                        cost_micros,
-                    }
-                },
-            )
-            .collect())
+        Ok(self.service.usage_by_key(&actor, workspace_id, now).await?)
     }
 
     async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {

@@ -7,7 +7,6 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use keydesk_core::authz::Action;
 use keydesk_core::model::UsageRecord;
-use keydesk_core::policy;
 use uuid::Uuid;
 
 use super::billing::parse_month;
@@ -57,35 +56,22 @@ pub async fn usage_by_key(
     Query(q): Query<MonthQuery>,
 ) -> ApiResult<Json<ApiKeysUsageOut>> {
     let start = month_of(&st, &q)?;
-    // The month's spend is read under the same rule as every usage report
-    // (it answers "not found" to those who may not see the workspace).
+    // For the month's name; authorized like every usage report (it answers
+    // "not found" to those who may not see the workspace).
     let spend = st.svc.monthly_spend(&caller.actor, id, start).await?;
-    let (start, end) = policy::month_bounds(start);
-    let mut tx = st.svc.db().begin().await?;
-    type Row = (Uuid, Option<String>, Option<String>, i64, i64, i64, i64);
-    // The desktop's local mode runs the same query (keydesk-core has no
-    // per-key report); the key id only orders equal costs.
-    let rows: Vec<Row> = tx
-        .all(
-            "SELECT u.key_id, k.name, k.hidden_key, COUNT(*), \
-             CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT), \
-             CAST(SUM(u.cost_micros) AS BIGINT) \
-             FROM usage_records u LEFT JOIN api_keys k ON k.id = u.key_id \
-             WHERE u.workspace_id = $1 AND u.at >= $2 AND u.at < $3 \
-             GROUP BY u.key_id, k.name, k.hidden_key ORDER BY 7 DESC, 1",
-            keydesk_core::args![id, start.timestamp_millis(), end.timestamp_millis()],
-        )
-        .await?;
-    let keys = rows
+    let keys = st
+        .svc
+        .usage_by_key(&caller.actor, id, start)
+        .await?
         .into_iter()
-        .map(|(key_id, name, hidden_key, requests, input_tokens, output_tokens, cost)| ApiKeyUsageOut {
-            key_id,
-            name,
-            hidden_key,
-            requests,
-            input_tokens,
-            output_tokens,
-            cost: usd(cost),
+        .map(|k| ApiKeyUsageOut {
+            key_id: k.key_id,
+            name: k.name,
+            hidden_key: k.hidden_key,
+            requests: k.requests,
+            input_tokens: k.input_tokens,
+            output_tokens: k.output_tokens,
+            cost: usd(k.cost_micros),
         })
         .collect();
     Ok(Json(ApiKeysUsageOut { workspace_uuid: id, year: spend.year, month: spend.month, keys, currency: CURRENCY.into() }))
