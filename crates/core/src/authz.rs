@@ -25,6 +25,9 @@ pub enum Action {
     ViewAuditLog,
     /// Create, list or delete Admin API keys.
     ManageAdminKeys,
+    /// Record metered usage against a key (what the gateway does; also an
+    /// endpoint for admins, to import or test usage).
+    RecordUsage,
     CreateWorkspace,
     /// See a workspace: its name, settings and limits. Asked without a
     /// workspace role, it says whether the actor sees every workspace.
@@ -122,7 +125,7 @@ pub fn authorize(subject: Subject, action: Action) -> Decision {
         ManageBilling => allow_if(billing, BILLING_ONLY),
         ManageOrganizationSettings => Decision::Deny(SETTINGS_ADMIN_ONLY),
         ViewUser => allow_if(subject.owns_target, NOT_YOURSELF),
-        ViewUsers | ManageUsers | ViewAuditLog | ManageAdminKeys | CreateWorkspace | DeleteWorkspace => {
+        ViewUsers | ManageUsers | ViewAuditLog | ManageAdminKeys | RecordUsage | CreateWorkspace | DeleteWorkspace => {
             Decision::Deny(ORG_ADMIN_ONLY)
         }
         // Billing managers see every workspace (for its usage and limits),
@@ -214,6 +217,7 @@ mod tests {
             (ManageUsers,                [T, T, F, F, F, F, F, F], [T, T, F, F, F, F, F, F]),
             (ViewAuditLog,               [T, T, F, F, F, F, F, F], [T, T, F, F, F, F, F, F]),
             (ManageAdminKeys,            [T, T, F, F, F, F, F, F], [T, T, F, F, F, F, F, F]),
+            (RecordUsage,                [T, T, F, F, F, F, F, F], [T, T, F, F, F, F, F, F]),
             (CreateWorkspace,            [T, T, F, F, F, F, F, F], [T, T, F, F, F, F, F, F]),
             (DeleteWorkspace,            [T, T, F, F, F, F, F, F], [T, T, F, F, F, F, F, F]),
             (ViewWorkspace,              [T, T, T, T, T, T, T, F], [T, T, T, T, T, T, T, F]),
@@ -246,7 +250,7 @@ mod tests {
         let listed: Vec<Action> = expected.iter().map(|(a, _, _)| *a).collect();
         for a in [
             ViewOrganization, ManageBilling, ManageOrganizationSettings, ViewUsers, ViewUser, ManageUsers, ViewAuditLog,
-            ManageAdminKeys, CreateWorkspace, ViewWorkspace, UpdateWorkspace, DeleteWorkspace, ViewMembers, ManageMembers,
+            ManageAdminKeys, RecordUsage, CreateWorkspace, ViewWorkspace, UpdateWorkspace, DeleteWorkspace, ViewMembers, ManageMembers,
             ViewWorkspaceKeys, CreateOwnKey, CreateKeyForOther, ViewKey, ManageKey, ViewUsage, ManageSharedConnectors,
             ManageConnector, ViewConnectors,
         ] {

@@ -92,9 +92,7 @@ fn cost_micros(cost: f64) -> ApiResult<i64> {
 #[utoipa::path(post, path = "/v1/admin/usage-events", tag = "billing", request_body = UsageEventIn,
     responses((status = 200, body = UsageEventOut)))]
 pub async fn record_usage_event(State(st): State<AppState>, caller: Caller, Json(body): Json<UsageEventIn>) -> ApiResult<Json<UsageEventOut>> {
-    // Core has no action of its own for metering; it is granted with the
-    // organization's machine credentials, so by the same right as those.
-    check_org(&caller.actor, Action::ManageAdminKeys)?;
+    check_org(&caller.actor, Action::RecordUsage)?;
     let model = body.model.trim().to_owned();
     if model.is_empty() || model.chars().count() > MAX_MODEL_LEN {
         return Err(ApiError::validation("model", format!("model must be 1 to {MAX_MODEL_LEN} characters")));
