@@ -132,7 +132,7 @@ pub type ConnectionListener = Arc<dyn Fn(ConnectionEvent) + Send + Sync>;
 
 enum Current {
     Local(Arc<LocalBackend>),
-    Remote { profile: Profile, backend: RemoteBackend, remembered: Remembered },
+    Remote { profile: Profile, backend: Box<RemoteBackend>, remembered: Remembered },
     SignedOut { profile: Profile, notice: Option<String> },
     /// No data folder, or the local store would not open.
     Broken(Arc<UnavailableBackend>),
@@ -268,7 +268,7 @@ impl Connection {
             saved.profiles.push(profile.clone());
             saved.active = Some(profile.id.clone());
         })?;
-        self.install(Current::Remote { profile, backend, remembered }).await;
+        self.install(Current::Remote { profile, backend: Box::new(backend), remembered }).await;
         Ok(self.status().await)
     }
 
@@ -420,7 +420,7 @@ impl Connection {
         match RemoteBackend::resume_as(&profile.server_url, &profile.account, token, profile.credential, &dir).await {
             Ok(backend) => {
                 backend.set_instant_start(true);
-                Current::Remote { profile, backend, remembered }
+                Current::Remote { profile, backend: Box::new(backend), remembered }
             }
             Err(error) => Current::SignedOut { profile, notice: Some(error.message) },
         }
@@ -495,7 +495,7 @@ impl Connection {
         let slot = self.slot.read().await;
         let backend: Arc<dyn Backend> = match &slot.current {
             Current::Local(local) => local.clone(),
-            Current::Remote { backend, .. } => Arc::new(backend.clone()),
+            Current::Remote { backend, .. } => Arc::new(RemoteBackend::clone(backend)),
             Current::SignedOut { profile, .. } => Arc::new(UnavailableBackend::failing_with(AppError::new(
                 ErrorCode::Unauthorized,
                 format!("not signed in to {}", profile.server_url),

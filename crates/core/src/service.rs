@@ -1361,7 +1361,7 @@ impl Service {
         if rows.is_empty() {
             return Ok(0);
         }
-        let billing_active = Self::org_in(&mut tx).await?.map_or(true, |o| o.billing_active);
+        let billing_active = Self::org_in(&mut tx).await?.is_none_or(|o| o.billing_active);
         let mut removed = 0;
         for row in rows {
             let key = self.key_from_row(row, billing_active, false);
