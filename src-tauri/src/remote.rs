@@ -255,7 +255,7 @@ impl RemoteBackend {
     }
 
     /// Answers each list's first read from the cache at once and refreshes
-    /// it in the background, until the first write.
+    /// it in the background, for the first seconds or until the first write.
     pub fn set_instant_start(&self, on: bool) {
         self.set_instant_until(on.then(|| Instant::now() + INSTANT_START));
     }
