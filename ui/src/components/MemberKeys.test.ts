@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiKey, User } from '../api';
 import { apiKey, state } from '../test/fixtures';
 import { byTestId, click, render, waitFor } from '../test/dom';
+import KeysPage from './KeysPage.svelte';
 import MembersPage from './MembersPage.svelte';
 
 afterEach(() => {
@@ -33,8 +34,8 @@ function backend(keys: ApiKey[], total: number, exact: boolean) {
   return filters;
 }
 
-async function openBob() {
-  const page = render(MembersPage, {});
+async function openBob(props: { onshowkeys?: (userId: string) => void } = {}) {
+  const page = render(MembersPage, props);
   const row = await waitFor(() => page.target.querySelector<HTMLElement>('[data-testid="user-row"][data-email="bob@example.com"]'));
   click(byTestId(row, 'open-member'));
   const drawer = await waitFor(() => (byTestId(page.target, 'member-key-row') ? byTestId(page.target, 'member-drawer') : null));
@@ -71,6 +72,35 @@ describe('member drawer key count', () => {
     expect(byTestId(drawer, 'member-keys-partial')).toBeNull();
     expect(byTestId(drawer, 'member-keys-count')!.textContent).toBe('3 keys');
     expect(drawer.textContent).not.toContain('Showing');
+    page.destroy();
+  });
+
+  it('opens every key of the member in API keys when the page can', async () => {
+    backend(bobKeys(600), 600, true);
+    const shown: string[] = [];
+    const { page, drawer } = await openBob({ onshowkeys: (id) => shown.push(id) });
+    click(byTestId(drawer, 'member-keys-all'));
+    expect(shown).toEqual([bob.id]);
+    page.destroy();
+  });
+});
+
+describe('API keys page opened for one owner', () => {
+  it('asks the backend for that owner only, and the owner filter shows it', async () => {
+    const filters: any[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'list_keys') {
+        filters.push((args as any).filter);
+        return { keys: bobKeys(2), total: 2, total_exact: true };
+      }
+      if (cmd === 'list_users') return [state.user, bob];
+      if (cmd === 'list_workspaces') return [];
+      return null;
+    });
+    const page = render(KeysPage, { ownerId: bob.id });
+    await waitFor(() => filters.length > 0);
+    expect(filters[0]).toMatchObject({ owner_id: bob.id });
+    await waitFor(() => page.target.querySelector<HTMLSelectElement>('#filter-owner')?.value === bob.id);
     page.destroy();
   });
 });

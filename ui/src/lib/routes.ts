@@ -1,6 +1,6 @@
 // Where the main window is: a section of the sidebar, or one workspace.
 
-import type { Workspace } from '../api';
+import type { Uuid, Workspace } from '../api';
 
 export type Section = 'workspaces' | 'keys' | 'members' | 'billing' | 'audit';
 
@@ -8,7 +8,8 @@ export type WorkspaceTab = 'members' | 'keys' | 'settings' | 'usage' | 'connecto
 
 export type Route =
   | { page: 'workspaces' }
-  | { page: 'keys' }
+  /** `ownerId`: opened from a member's details, filtered to their keys. */
+  | { page: 'keys'; ownerId?: Uuid }
   | { page: 'members' }
   | { page: 'billing' }
   | { page: 'audit' }
