@@ -139,4 +139,19 @@ describe('main window and its connection', () => {
     await waitFor(() => byTestId(target, 'offline-banner') === null);
     await waitFor(() => box.calls.filter((c) => c === 'list_workspaces').length > before);
   });
+
+  it('opens the command palette with Ctrl+K and jumps to the chosen workspace', async () => {
+    backend(remote());
+    const { target } = render(App, {});
+    await waitFor(() => byTestId(target, 'page-workspaces'));
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true, bubbles: true }));
+    const input = await waitFor(() => document.querySelector<HTMLInputElement>('[data-testid="palette-input"]'));
+    await waitFor(() => document.activeElement === input);
+    const option = await waitFor(() =>
+      [...document.querySelectorAll<HTMLElement>('[data-testid="palette-option"]')].find((o) => o.textContent?.includes('Research')),
+    );
+    click(option);
+    await waitFor(() => byTestId(target, 'page-workspace'));
+    expect(document.querySelector('[data-testid="palette-option"]')).toBeNull();
+  });
 });

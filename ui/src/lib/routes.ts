@@ -9,11 +9,11 @@ export type WorkspaceTab = 'members' | 'keys' | 'settings' | 'usage' | 'connecto
 export type Route =
   | { page: 'workspaces' }
   /** `ownerId`: opened from a member's details, filtered to their keys. */
-  | { page: 'keys'; ownerId?: Uuid }
+  | { page: 'keys'; ownerId?: Uuid; search?: string }
   | { page: 'members' }
   | { page: 'billing' }
   | { page: 'audit' }
-  | { page: 'workspace'; workspace: Workspace; tab?: WorkspaceTab };
+  | { page: 'workspace'; workspace: Workspace; tab?: WorkspaceTab; createKey?: boolean };
 
 export function sectionOf(route: Route): Section {
   return route.page === 'workspace' ? 'workspaces' : route.page;
