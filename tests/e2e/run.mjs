@@ -106,6 +106,23 @@ async function dataSurvivesRestart() {
     await session.click('[data-testid="nav-keys"]');
     await waitForText(session, '[data-testid="page-title"]', 'API keys');
     await waitForText(session, '[data-testid="key-hidden"]', shared.hidden);
+
+    step('jump to the workspace with the command palette');
+    await session.click('[data-testid="open-palette"]');
+    await session.type('[data-testid="palette-input"]', 'platform');
+    // The option's own text, read in the page (its label clips itself, which
+    // WebDriver's text call reads as not displayed).
+    const index = await waitFor('the workspace in the palette', () =>
+      session.script(
+        `const i = [...document.querySelectorAll('[data-testid="palette-option"]')].findIndex((o) => o.textContent.trim() === arguments[0]);
+         return i >= 0 ? i + 1 : null;`,
+        [WORKSPACE],
+      ),
+    );
+    await session.screenshot('06-command-palette');
+    const options = await session.all('[data-testid="palette-option"]');
+    await session.cmd('POST', `/element/${options[index - 1]}/click`, {});
+    await waitForText(session, '[data-testid="page-title"]', WORKSPACE);
   } finally {
     await session.end();
   }
@@ -361,7 +378,7 @@ async function journeyBulkDeleteExpired() {
 
 const tests = [
   ['first run, workspace, key shown once then only its hidden form', firstRunWorkspaceAndKey],
-  ['workspace and key are still there after a restart', dataSurvivesRestart],
+  ['workspace and key are still there after a restart; the command palette finds the workspace', dataSurvivesRestart],
   ['(a) workspace, member, spend limit, key shown once, rotate with grace, delete old', journeyWorkspaceMemberLimitKeyRotate],
   ["(b) member details list that member's keys", journeyMemberDetails],
   ['(c) bulk delete of expired keys', journeyBulkDeleteExpired],
