@@ -74,33 +74,6 @@ struct KeyUsageWire {
     cost: f64,
 }
 
-/// One line of the per-key report as the cache keeps it (`KeyUsage` itself
-/// is only ever sent to the UI).
-#[derive(Serialize, Deserialize)]
-struct CachedKeyUsage {
-    key_id: Uuid,
-    name: Option<String>,
-    hidden_key: Option<String>,
-    requests: i64,
-    input_tokens: i64,
-    output_tokens: i64,
-    cost_micros: i64,
-}
-
-impl From<CachedKeyUsage> for KeyUsage {
-    fn from(k: CachedKeyUsage) -> Self {
-        KeyUsage {
-            key_id: k.key_id,
-            name: k.name,
-            hidden_key: k.hidden_key,
-            requests: k.requests,
-            input_tokens: k.input_tokens,
-            output_tokens: k.output_tokens,
-            cost_micros: k.cost_micros,
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct ConnectorsWire {
     connectors: Vec<Connector>,
@@ -196,13 +169,13 @@ impl RemoteBackend {
         })
     }
 
-    async fn fetch_key_usage(&self, workspace_id: Uuid) -> AppResult<Vec<CachedKeyUsage>> {
+    async fn fetch_key_usage(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
         let answer: KeysUsageWire =
             self.call(Method::GET, &format!("/v1/admin/workspaces/{workspace_id}/usage/api-keys"), None).await?;
         Ok(answer
             .keys
             .into_iter()
-            .map(|k| CachedKeyUsage {
+            .map(|k| KeyUsage {
                 key_id: k.key_id,
                 name: k.name,
                 hidden_key: k.hidden_key,
@@ -231,11 +204,9 @@ impl RemoteBackend {
             .await
     }
 
+    /// Summed from the per model and day report (and its cached copy offline).
     pub(super) async fn cost_per_day(&self, workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
-        self.read_through("daily_costs", &workspace_id.to_string(), move |b| async move {
-            Ok::<_, AppError>(daily(&b.fetch_model_days(workspace_id).await?))
-        })
-        .await
+        Ok(daily(&self.usage_per_model(workspace_id).await?))
     }
 
     pub(super) async fn usage_per_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
@@ -244,10 +215,8 @@ impl RemoteBackend {
     }
 
     pub(super) async fn usage_per_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
-        let rows = self
-            .read_through("key_usage", &workspace_id.to_string(), move |b| async move { b.fetch_key_usage(workspace_id).await })
-            .await?;
-        Ok(rows.into_iter().map(KeyUsage::from).collect())
+        self.read_through("key_usage", &workspace_id.to_string(), move |b| async move { b.fetch_key_usage(workspace_id).await })
+            .await
     }
 
     pub(super) async fn key_reach(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
