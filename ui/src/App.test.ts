@@ -2,9 +2,9 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { afterEach, describe, expect, it } from 'vitest';
 import App from './App.svelte';
-import type { ConnectionStatus, Profile } from './api';
+import type { ConnectionStatus } from './api';
 import { orgStore } from './lib/org.svelte';
-import { state, workspace } from './test/fixtures';
+import { connectionStatus, PROFILE, state, workspace } from './test/fixtures';
 import { byTestId, click, render, waitFor } from './test/dom';
 
 afterEach(() => {
@@ -13,23 +13,8 @@ afterEach(() => {
   document.body.innerHTML = '';
 });
 
-const PROFILE: Profile = {
-  id: 'https://keydesk.example.com ada@example.com',
-  server_url: 'https://keydesk.example.com',
-  account: 'ada@example.com',
-  credential: 'session',
-};
-
 function remote(over: Partial<ConnectionStatus> = {}): ConnectionStatus {
-  return {
-    kind: 'remote',
-    profile: PROFILE,
-    profiles: [PROFILE],
-    remembered: { kind: 'keychain' },
-    offline: null,
-    notice: null,
-    ...over,
-  };
+  return connectionStatus({ kind: 'remote', profile: PROFILE, profiles: [PROFILE], remembered: { kind: 'keychain' }, ...over });
 }
 
 /** A backend whose connection the test changes; records the commands. */

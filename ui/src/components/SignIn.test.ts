@@ -2,6 +2,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionStatus, Profile } from '../api';
 import { validateServerUrl } from '../lib/connection';
+import { connectionStatus, PROFILE } from '../test/fixtures';
 import { byTestId, click, render, type, waitFor } from '../test/dom';
 import SignIn from './SignIn.svelte';
 
@@ -10,16 +11,7 @@ afterEach(() => {
   document.body.innerHTML = '';
 });
 
-const PROFILE: Profile = {
-  id: 'https://keydesk.example.com ada@example.com',
-  server_url: 'https://keydesk.example.com',
-  account: 'ada@example.com',
-  credential: 'session',
-};
-
-function status(over: Partial<ConnectionStatus> = {}): ConnectionStatus {
-  return { kind: 'local', profile: null, profiles: [], remembered: null, offline: null, notice: null, ...over };
-}
+const status = connectionStatus;
 
 function submit(target: HTMLElement) {
   const form = byTestId<HTMLFormElement>(target, 'sign-in')!;

@@ -1,6 +1,6 @@
 // Sample payloads shaped like the Rust side's JSON, for unit tests.
 
-import type { ApiKey, AppState, CreatedKey, Workspace } from '../api';
+import type { ApiKey, AppState, ConnectionStatus, CreatedKey, Profile, Workspace } from '../api';
 
 export const ORG_ID = '00000000-0000-4000-8000-000000000001';
 export const USER_ID = '00000000-0000-4000-8000-000000000002';
@@ -61,4 +61,17 @@ export const SECRET = 'kd_Q8m2ZtR4vW9yB1nC3xD5fG7hJ0kL2pS4abc123';
 
 export function created(secret = SECRET, overrides: Partial<ApiKey> = {}): CreatedKey {
   return { key: apiKey(secret, overrides), secret, expiration_clamped: false };
+}
+
+/** A saved server profile for Ada. */
+export const PROFILE: Profile = {
+  id: 'https://keydesk.example.com ada@example.com',
+  server_url: 'https://keydesk.example.com',
+  account: 'ada@example.com',
+  credential: 'session',
+};
+
+/** A connection status: the local store unless overridden. */
+export function connectionStatus(overrides: Partial<ConnectionStatus> = {}): ConnectionStatus {
+  return { kind: 'local', profile: null, profiles: [], remembered: null, offline: null, notice: null, ...overrides };
 }
