@@ -61,6 +61,8 @@ PACKAGES=(
     gnome-keyring dbus dbus-x11 libsecret-tools keyutils libdbus-1-dev
     # the store's PostgreSQL tests (server binaries + pg_trgm from contrib)
     postgresql
+    # the gateway's shared rate-limit counters across replicas (tests start one)
+    redis-server
     # misc
     curl ca-certificates
 )

@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "list_keys",
     "create_key",
     "rename_key",
+    "set_key_budget",
     "delete_key",
     "rotate_key",
     "delete_keys",

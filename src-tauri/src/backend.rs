@@ -96,6 +96,9 @@ pub trait Backend: Send + Sync {
     async fn list_keys(&self, filter: KeyFilter) -> AppResult<KeyPage>;
     async fn create_key(&self, input: NewKey) -> AppResult<IssuedKey>;
     async fn rename_key(&self, key_id: Uuid, name: Option<String>) -> AppResult<ApiKey>;
+    /// Sets or clears a key's own monthly budget, in micro-USD (workspace
+    /// admins only).
+    async fn set_key_budget(&self, key_id: Uuid, budget_micros: Option<i64>) -> AppResult<ApiKey>;
     async fn delete_key(&self, key_id: Uuid) -> AppResult<()>;
     /// Issues a replacement with the same settings; the old key is deleted now
     /// or after `grace_seconds`.
@@ -210,6 +213,9 @@ impl Backend for UnavailableBackend {
         self.fail()
     }
     async fn rename_key(&self, _key_id: Uuid, _name: Option<String>) -> AppResult<ApiKey> {
+        self.fail()
+    }
+    async fn set_key_budget(&self, _key_id: Uuid, _budget_micros: Option<i64>) -> AppResult<ApiKey> {
         self.fail()
     }
     async fn delete_key(&self, _key_id: Uuid) -> AppResult<()> {

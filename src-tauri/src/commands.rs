@@ -160,6 +160,15 @@ pub async fn rename_key(
 }
 
 #[tauri::command(rename_all = "snake_case")]
+pub async fn set_key_budget(
+    backend: BackendState<'_>,
+    key_id: Uuid,
+    budget_micros: Option<i64>,
+) -> CommandResult<ApiKey> {
+    backend.set_key_budget(key_id, budget_micros).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
 pub async fn delete_key(backend: BackendState<'_>, key_id: Uuid) -> CommandResult<()> {
     backend.delete_key(key_id).await
 }
@@ -350,6 +359,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         list_keys,
         create_key,
         rename_key,
+        set_key_budget,
         delete_key,
         rotate_key,
         delete_keys,
@@ -427,6 +437,9 @@ mod tests {
             Err(AppError::not_initialized())
         }
         async fn rename_key(&self, _: Uuid, _: Option<String>) -> AppResult<ApiKey> {
+            Err(AppError::not_initialized())
+        }
+        async fn set_key_budget(&self, _: Uuid, _: Option<i64>) -> AppResult<ApiKey> {
             Err(AppError::not_initialized())
         }
         async fn delete_key(&self, _: Uuid) -> AppResult<()> {

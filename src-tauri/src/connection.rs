@@ -616,6 +616,9 @@ impl Backend for Connection {
     async fn rename_key(&self, key_id: Uuid, name: Option<String>) -> AppResult<ApiKey> {
         self.on(|b| async move { b.rename_key(key_id, name).await }).await
     }
+    async fn set_key_budget(&self, key_id: Uuid, budget_micros: Option<i64>) -> AppResult<ApiKey> {
+        self.on(|b| async move { b.set_key_budget(key_id, budget_micros).await }).await
+    }
     async fn delete_key(&self, key_id: Uuid) -> AppResult<()> {
         self.on(|b| async move { b.delete_key(key_id).await }).await
     }

@@ -165,6 +165,11 @@ impl Backend for LocalBackend {
         Ok(self.service.rename_key(&actor, key_id, name).await?)
     }
 
+    async fn set_key_budget(&self, key_id: Uuid, budget_micros: Option<i64>) -> AppResult<ApiKey> {
+        let actor = self.actor().await?;
+        Ok(self.service.set_key_budget(&actor, key_id, budget_micros).await?)
+    }
+
     async fn delete_key(&self, key_id: Uuid) -> AppResult<()> {
         let actor = self.actor().await?;
         Ok(self.service.delete_key(&actor, key_id).await?)

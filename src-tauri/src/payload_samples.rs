@@ -100,6 +100,7 @@ fn api_key() -> ApiKey {
         expiration_date: Some(day()),
         last_used_at: Some(at()),
         delete_after: Some(at()),
+        monthly_budget_micros: Some(25_000_000),
         status: KeyStatus::Active,
         actions: KeyActions {
             rotate: ActionAvailability::Available,
@@ -310,6 +311,7 @@ fn samples() -> Vec<(&'static str, &'static str, serde_json::Value)> {
                 expiration: Some(day()),
                 connector_scope: Some(ConnectorScope::Shared),
                 product: Some(KeyProduct::Api),
+                monthly_budget_micros: Some(10_000_000),
             }),
         ),
         (

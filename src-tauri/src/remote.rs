@@ -703,6 +703,7 @@ impl Backend for RemoteBackend {
             "expiration": input.expiration,
             "connector_scope": input.connector_scope,
             "product": input.product,
+            "monthly_budget": input.monthly_budget_micros.map(|m| m as f64 / 1_000_000.0),
         });
         let response = self
             .send(Method::POST, "/v1/admin/api-keys", Some(body))
@@ -716,6 +717,17 @@ impl Backend for RemoteBackend {
                 Method::PATCH,
                 &format!("/v1/admin/api-keys/{key_id}"),
                 Some(json!({ "name": name })),
+            )
+            .await?;
+        key.into_model()
+    }
+
+    async fn set_key_budget(&self, key_id: Uuid, budget_micros: Option<i64>) -> AppResult<ApiKey> {
+        let key: KeyWire = self
+            .call(
+                Method::PATCH,
+                &format!("/v1/admin/api-keys/{key_id}"),
+                Some(json!({ "monthly_budget": budget_micros.map(|m| m as f64 / 1_000_000.0) })),
             )
             .await?;
         key.into_model()
@@ -1177,6 +1189,8 @@ struct KeyWire {
     rotation_ends_at: Option<DateTime<Utc>>,
     #[serde(default)]
     expiration_clamped: Option<bool>,
+    #[serde(default)]
+    monthly_budget: Option<f64>,
 }
 
 impl KeyWire {
@@ -1200,6 +1214,7 @@ impl KeyWire {
             expiration_date: self.expiration_date,
             last_used_at: self.last_used_at,
             delete_after: self.rotation_ends_at,
+            monthly_budget_micros: self.monthly_budget.map(micros),
             status: self.status,
             actions: KeyActions {
                 rotate: self.actions.rotate.unwrap_or(not_allowed),

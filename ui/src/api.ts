@@ -216,6 +216,8 @@ export interface ApiKey {
   expiration_date: DateOnly | null;
   last_used_at: Timestamp | null;
   delete_after: Timestamp | null;
+  /** The key's own monthly spending cap in micro-USD; null: none. */
+  monthly_budget_micros: number | null;
   status: KeyStatus;
   actions: KeyActions;
 }
@@ -227,6 +229,7 @@ export interface NewKey {
   expiration?: DateOnly | null;
   connector_scope?: ConnectorScope | null;
   product?: KeyProduct | null;
+  monthly_budget_micros?: number | null;
 }
 
 /** Columns the backend can order the key list by. */
@@ -467,6 +470,11 @@ export function createKey(input: NewKey): Promise<CreatedKey> {
 
 export function renameKey(keyId: Uuid, name: string | null): Promise<ApiKey> {
   return call('rename_key', { key_id: keyId, name });
+}
+
+/** Sets (or, with null, removes) a key's own monthly budget, in micro-USD. */
+export function setKeyBudget(keyId: Uuid, budgetMicros: number | null): Promise<ApiKey> {
+  return call('set_key_budget', { key_id: keyId, budget_micros: budgetMicros });
 }
 
 export function deleteKey(keyId: Uuid): Promise<void> {

@@ -47,6 +47,12 @@ pub enum Action {
     ViewKey,
     ManageKey,
     ViewUsage,
+    /// Set or clear one key's monthly budget: workspace admins, not the
+    /// key's owner (a budget an admin set is a cap its owner cannot lift).
+    SetKeyBudget,
+    /// Read a workspace's spend alerts (50 / 80 / 100 % of its limit): those
+    /// who answer for its money, its admins and billing managers.
+    ViewSpendAlerts,
     /// Create or change a connector shared with the workspace.
     ManageSharedConnectors,
     /// Change the visibility of, or delete, one connector (ownership decides).
@@ -132,7 +138,8 @@ pub fn authorize(subject: Subject, action: Action) -> Decision {
         // not its members, keys or connectors.
         ViewWorkspace | ViewUsage => allow_if(ws_member || billing, NOT_A_MEMBER),
         ViewMembers | ViewConnectors | CreateOwnKey => allow_if(ws_member, NOT_A_MEMBER),
-        UpdateWorkspace | ManageMembers | ViewWorkspaceKeys | CreateKeyForOther | ManageSharedConnectors => {
+        ViewSpendAlerts => allow_if(ws_admin || billing, WS_ADMIN_ONLY),
+        UpdateWorkspace | ManageMembers | ViewWorkspaceKeys | CreateKeyForOther | ManageSharedConnectors | SetKeyBudget => {
             if !ws_member {
                 Decision::Deny(NOT_A_MEMBER)
             } else {
@@ -230,6 +237,8 @@ mod tests {
             (ViewKey,                    [T, T, F, T, F, T, F, F], [T, T, F, T, T, T, T, F]),
             (ManageKey,                  [T, T, F, T, F, T, F, F], [T, T, F, T, T, T, T, F]),
             (ViewUsage,                  [T, T, T, T, T, T, T, F], [T, T, T, T, T, T, T, F]),
+            (SetKeyBudget,               [T, T, F, T, F, T, F, F], [T, T, F, T, F, T, F, F]),
+            (ViewSpendAlerts,            [T, T, T, T, T, T, F, F], [T, T, T, T, T, T, F, F]),
             (ManageSharedConnectors,     [T, T, F, T, F, T, F, F], [T, T, F, T, F, T, F, F]),
             (ManageConnector,            [T, T, F, T, F, T, F, F], [T, T, F, T, T, T, T, F]),
             (ViewConnectors,             [T, T, F, T, T, T, T, F], [T, T, F, T, T, T, T, F]),
@@ -251,7 +260,7 @@ mod tests {
         for a in [
             ViewOrganization, ManageBilling, ManageOrganizationSettings, ViewUsers, ViewUser, ManageUsers, ViewAuditLog,
             ManageAdminKeys, RecordUsage, CreateWorkspace, ViewWorkspace, UpdateWorkspace, DeleteWorkspace, ViewMembers, ManageMembers,
-            ViewWorkspaceKeys, CreateOwnKey, CreateKeyForOther, ViewKey, ManageKey, ViewUsage, ManageSharedConnectors,
+            ViewWorkspaceKeys, CreateOwnKey, CreateKeyForOther, ViewKey, ManageKey, ViewUsage, SetKeyBudget, ViewSpendAlerts, ManageSharedConnectors,
             ManageConnector, ViewConnectors,
         ] {
             assert!(listed.contains(&a), "{a:?} has no row in the matrix");

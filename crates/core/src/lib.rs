@@ -5,7 +5,10 @@
 
 pub mod auth;
 pub mod authz;
+pub mod changes;
 pub mod error;
+pub mod gateway;
+pub mod ledger;
 pub mod model;
 pub mod policy;
 pub mod report;

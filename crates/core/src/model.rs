@@ -291,6 +291,9 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Set while the key is in a rotation grace period.
     pub delete_after: Option<DateTime<Utc>>,
+    /// The key's own monthly spending cap in micro-USD, on top of the
+    /// workspace's and the organization's. `None`: no cap of its own.
+    pub monthly_budget_micros: Option<i64>,
     pub status: KeyStatus,
     pub actions: KeyActions,
 }
@@ -320,6 +323,19 @@ pub struct NewKey {
     /// `API` when absent. `Mistral Code` is refused.
     #[serde(default)]
     pub product: Option<KeyProduct>,
+    /// The key's own monthly budget in micro-USD (workspace admins only).
+    #[serde(default)]
+    pub monthly_budget_micros: Option<i64>,
+}
+
+/// A change to a key's changeable settings; absent fields stay as they are,
+/// `Some(None)` clears.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyPatch {
+    #[serde(default)]
+    pub name: Option<Option<String>>,
+    #[serde(default)]
+    pub monthly_budget_micros: Option<Option<i64>>,
 }
 
 /// A column the key list can be ordered by.

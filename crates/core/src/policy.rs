@@ -119,6 +119,16 @@ pub fn check_spend_limit(field: &str, micros: Option<i64>, org_limit: Option<i64
     Ok(())
 }
 
+/// The cost in micro-USD of a request's tokens at prices given in micro-USD
+/// per million tokens, rounded up to the next micro-USD (a request is never
+/// charged less than it cost).
+pub fn token_cost_micros(input_tokens: i64, output_tokens: i64, input_price: i64, output_price: i64) -> i64 {
+    let total = i128::from(input_tokens.max(0)) * i128::from(input_price.max(0))
+        + i128::from(output_tokens.max(0)) * i128::from(output_price.max(0));
+    let micros = (total + 999_999) / 1_000_000;
+    i64::try_from(micros).unwrap_or(i64::MAX)
+}
+
 pub fn format_usd(micros: i64) -> String {
     format!("${}.{:02}", micros / 1_000_000, (micros % 1_000_000) / 10_000)
 }
@@ -198,6 +208,16 @@ mod tests {
         let (s, e) = month_bounds(Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap());
         assert_eq!(s, Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
         assert_eq!(e, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn token_cost_is_priced_per_million_and_rounded_up() {
+        // $2 per million input, $6 per million output.
+        assert_eq!(token_cost_micros(1_000_000, 0, 2_000_000, 6_000_000), 2_000_000);
+        assert_eq!(token_cost_micros(10, 5, 2_000_000, 6_000_000), 50);
+        // 1 token at $0.10 per million is 0.1 micro-USD: charged as 1.
+        assert_eq!(token_cost_micros(1, 0, 100_000, 0), 1);
+        assert_eq!(token_cost_micros(0, 0, 100_000, 100_000), 0);
     }
 
     #[test]

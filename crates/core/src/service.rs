@@ -11,6 +11,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::args;
+use crate::changes::{Change, ChangeObserver, CHANGES_CHANNEL};
 use crate::authz::{self, authorize, Action, KeyScope, Subject};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::*;
@@ -83,6 +84,7 @@ struct Inner {
     hasher: KeyHasher,
     key_prefix: String,
     clock: Clock,
+    observers: std::sync::RwLock<Vec<ChangeObserver>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -93,11 +95,11 @@ impl std::fmt::Debug for Service {
 
 // ---------------------------------------------------------------- rows
 
-fn ms(t: DateTime<Utc>) -> i64 {
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn from_ms(v: i64) -> DateTime<Utc> {
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(v).single().unwrap_or_default()
 }
 
@@ -206,6 +208,7 @@ struct KeyRow {
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
     delete_after: Option<i64>,
+    monthly_budget_micros: Option<i64>,
 }
 
 /// The columns of `KeyRow`, and the joins they need, over `api_keys k`
@@ -214,7 +217,7 @@ macro_rules! key_columns {
     () => {
         "SELECT k.id, k.name, k.hidden_key, k.workspace_id, w.name AS workspace_name, \
          k.owner_id, u.email AS owner_email, k.product, k.connector_scope, k.created_at, k.expires_at, \
-         k.last_used_at, k.delete_after"
+         k.last_used_at, k.delete_after, k.monthly_budget_micros"
     };
 }
 macro_rules! key_joins {
@@ -329,7 +332,13 @@ impl Service {
         }
         let db = Db::connect(database_url).await?;
         let svc = Service {
-            inner: Arc::new(Inner { db, hasher: KeyHasher::new(pepper), key_prefix: key_prefix.to_owned(), clock }),
+            inner: Arc::new(Inner {
+                db,
+                hasher: KeyHasher::new(pepper),
+                key_prefix: key_prefix.to_owned(),
+                clock,
+                observers: Default::default(),
+            }),
         };
         // Keys whose rotation grace ended while nothing was running go now.
         svc.purge_rotated_keys().await?;
@@ -358,8 +367,32 @@ impl Service {
         self.now().date_naive()
     }
 
-    async fn begin(&self) -> Result<Tx> {
+    pub(crate) async fn begin(&self) -> Result<Tx> {
         self.inner.db.begin().await
+    }
+
+    /// Registers `observer` to hear of every change this Service commits.
+    pub fn on_change(&self, observer: ChangeObserver) {
+        self.inner.observers.write().unwrap_or_else(|e| e.into_inner()).push(observer);
+    }
+
+    /// Commits `tx` having announced `changes`: on PostgreSQL with NOTIFY
+    /// (delivered to other replicas at commit), then to this process's
+    /// observers once the commit succeeded.
+    pub(crate) async fn commit_announcing(&self, mut tx: Tx, changes: &[Change]) -> Result<()> {
+        if self.inner.db.is_postgres() {
+            for c in changes {
+                tx.exec("SELECT pg_notify($1, $2)", args![CHANGES_CHANNEL, c.to_payload()]).await?;
+            }
+        }
+        tx.commit().await?;
+        let observers = self.inner.observers.read().unwrap_or_else(|e| e.into_inner()).clone();
+        for c in changes {
+            for o in &observers {
+                o(*c);
+            }
+        }
+        Ok(())
     }
 
     // ------------------------------------------------------------ audit
@@ -396,12 +429,12 @@ impl Service {
 
     // ------------------------------------------------------------ organization
 
-    async fn org_in(tx: &mut Tx) -> Result<Option<Organization>> {
+    pub(crate) async fn org_in(tx: &mut Tx) -> Result<Option<Organization>> {
         let row: Option<OrgRow> = tx.opt(&format!("SELECT {ORG_COLS} FROM organizations LIMIT 1"), args![]).await?;
         Ok(row.map(OrgRow::into_model))
     }
 
-    async fn require_org(tx: &mut Tx) -> Result<Organization> {
+    pub(crate) async fn require_org(tx: &mut Tx) -> Result<Organization> {
         Self::org_in(tx).await?.ok_or_else(|| Error::not_found("organization"))
     }
 
@@ -509,7 +542,7 @@ impl Service {
         )
         .await?;
         self.audit(&mut tx, Some(actor), "organization.updated", "organization", Some(after.id), Some(&before), Some(&after)).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::Organization]).await?;
         Ok(after)
     }
 
@@ -576,7 +609,7 @@ impl Service {
         Self::user_in(&mut tx, id).await
     }
 
-    fn org_check(actor: &Actor, action: Action) -> Result<()> {
+    pub(crate) fn org_check(actor: &Actor, action: Action) -> Result<()> {
         authorize(Subject::organization(actor.org_role), action).check()
     }
 
@@ -630,7 +663,7 @@ impl Service {
         }
         tx.exec("DELETE FROM users WHERE id = $1", args![id]).await?;
         self.audit(&mut tx, Some(actor), "user.removed", "user", Some(id), Some(&before), None::<&()>).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::AllKeys]).await?;
         Ok(())
     }
 
@@ -643,11 +676,11 @@ impl Service {
         Ok(row.and_then(|(r,)| WorkspaceRole::from_code(&r)))
     }
 
-    async fn subject(tx: &mut Tx, actor: &Actor, workspace_id: Uuid, owns_target: bool) -> Result<Subject> {
+    pub(crate) async fn subject(tx: &mut Tx, actor: &Actor, workspace_id: Uuid, owns_target: bool) -> Result<Subject> {
         Ok(Subject { org_role: actor.org_role, workspace_role: Self::ws_role(tx, workspace_id, actor.user_id).await?, owns_target })
     }
 
-    async fn workspace_in(tx: &mut Tx, id: Uuid) -> Result<Workspace> {
+    pub(crate) async fn workspace_in(tx: &mut Tx, id: Uuid) -> Result<Workspace> {
         let row: Option<WorkspaceRow> = tx.opt(&format!("{WORKSPACE_SELECT} WHERE w.id = $1"), args![id]).await?;
         row.map(WorkspaceRow::into_model).ok_or_else(|| Error::not_found("workspace"))
     }
@@ -813,7 +846,7 @@ impl Service {
         .await
         .map_err(Self::name_conflict)?;
         self.audit(&mut tx, Some(actor), "workspace.updated", "workspace", Some(id), Some(&before), Some(&after)).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::Workspace(id)]).await?;
         Ok(after)
     }
 
@@ -843,7 +876,7 @@ impl Service {
         tx.exec("DELETE FROM workspaces WHERE id = $1", args![id]).await?;
         let after = serde_json::json!({ "revoked_keys": keys });
         self.audit(&mut tx, Some(actor), "workspace.deleted", "workspace", Some(id), Some(&ws), Some(&after)).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::Workspace(id), Change::AllKeys]).await?;
         Ok(keys)
     }
 
@@ -925,7 +958,7 @@ impl Service {
         let b = serde_json::json!({ "user_id": user_id, "role": before });
         let a = serde_json::json!({ "revoked_keys": revoked });
         self.audit(&mut tx, Some(actor), "workspace.member_removed", "workspace", Some(workspace_id), Some(&b), Some(&a)).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::AllKeys]).await?;
         Ok(revoked as i64)
     }
 
@@ -950,6 +983,7 @@ impl Service {
             expiration_date: expires_at.map(|t| (t - Duration::days(1)).date_naive()),
             last_used_at: row.last_used_at.map(from_ms),
             delete_after: row.delete_after.map(from_ms),
+            monthly_budget_micros: row.monthly_budget_micros,
             status,
             actions: policy::key_actions(status, product, may_manage),
         }
@@ -981,7 +1015,7 @@ impl Service {
         let name_folded = spec.name.as_deref().map(fold_for_search).unwrap_or_default();
         tx.exec(
             "INSERT INTO api_keys (id, workspace_id, owner_id, name, name_folded, hidden_key, last4_folded, key_hash, product, \
-             connector_scope, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             connector_scope, created_at, expires_at, monthly_budget_micros) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             args![
                 spec.id,
                 spec.workspace_id,
@@ -994,7 +1028,8 @@ impl Service {
                 spec.product.as_str(),
                 spec.scope.as_str(),
                 ms(self.now()),
-                spec.expiration.map(|d| ms(policy::expiry_instant(d)))
+                spec.expiration.map(|d| ms(policy::expiry_instant(d))),
+                spec.monthly_budget_micros
             ],
         )
         .await?;
@@ -1021,7 +1056,11 @@ impl Service {
         }
         let mut tx = self.begin().await?;
         let action = if owner_id == actor.user_id { Action::CreateOwnKey } else { Action::CreateKeyForOther };
-        let (ws, _) = self.workspace_for(&mut tx, actor, new.workspace_id, action).await?;
+        let (ws, subject) = self.workspace_for(&mut tx, actor, new.workspace_id, action).await?;
+        if new.monthly_budget_micros.is_some() {
+            authorize(subject, Action::SetKeyBudget).check()?;
+            policy::check_spend_limit("monthly_budget", new.monthly_budget_micros, None)?;
+        }
         if owner_id != actor.user_id && Self::ws_role(&mut tx, ws.id, owner_id).await?.is_none() {
             return Err(Error::validation("user_id", "the key's owner must be a member of the workspace"));
         }
@@ -1036,6 +1075,7 @@ impl Service {
             product,
             scope: new.connector_scope.unwrap_or_default(),
             expiration,
+            monthly_budget_micros: new.monthly_budget_micros,
         };
         let secret = self.insert_key(&mut tx, &spec).await?;
         let key = self.created(&mut tx, actor, spec.id).await?;
@@ -1217,21 +1257,50 @@ impl Service {
 
     /// Changes a key's name, the only mutable property of a key.
     pub async fn rename_key(&self, actor: &Actor, key_id: Uuid, name: Option<String>) -> Result<ApiKey> {
-        let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
-        if let Some(n) = &name {
+        self.update_key(actor, key_id, KeyPatch { name: Some(name), ..Default::default() }).await
+    }
+
+    /// Sets or clears a key's own monthly budget (micro-USD). The gateway
+    /// holds requests made with the key to it, on top of the workspace's and
+    /// the organization's limits.
+    pub async fn set_key_budget(&self, actor: &Actor, key_id: Uuid, budget_micros: Option<i64>) -> Result<ApiKey> {
+        self.update_key(actor, key_id, KeyPatch { monthly_budget_micros: Some(budget_micros), ..Default::default() }).await
+    }
+
+    /// Changes what may change of a key, all or nothing: its name (the key's
+    /// owner or a workspace admin) and its monthly budget (workspace admins).
+    pub async fn update_key(&self, actor: &Actor, key_id: Uuid, patch: KeyPatch) -> Result<ApiKey> {
+        let name = patch.name.map(|n| n.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned));
+        if let Some(Some(n)) = &name {
             check_len("name", n, 0, 255)?;
+        }
+        if let Some(budget) = patch.monthly_budget_micros {
+            policy::check_spend_limit("monthly_budget", budget, None)?;
         }
         let mut tx = self.begin().await?;
         let (before, subject) = self.key_for(&mut tx, actor, key_id).await?;
         authorize(subject, Action::ManageKey).check()?;
-        tx.exec(
-            "UPDATE api_keys SET name = $1, name_folded = $2 WHERE id = $3",
-            args![name.clone(), name.as_deref().map(fold_for_search).unwrap_or_default(), key_id],
-        )
-        .await?;
+        let mut changes = vec![];
+        if let Some(name) = &name {
+            tx.exec(
+                "UPDATE api_keys SET name = $1, name_folded = $2 WHERE id = $3",
+                args![name.clone(), name.as_deref().map(fold_for_search).unwrap_or_default(), key_id],
+            )
+            .await?;
+        }
+        if let Some(budget) = patch.monthly_budget_micros {
+            authorize(Subject { owns_target: false, ..subject }, Action::SetKeyBudget).check()?;
+            tx.exec("UPDATE api_keys SET monthly_budget_micros = $1 WHERE id = $2", args![budget, key_id]).await?;
+            changes.push(Change::Key(key_id));
+        }
         let after = self.created(&mut tx, actor, key_id).await?;
-        self.audit(&mut tx, Some(actor), "api_key.renamed", "api_key", Some(key_id), Some(&before), Some(&after)).await?;
-        tx.commit().await?;
+        if name.is_some() {
+            self.audit(&mut tx, Some(actor), "api_key.renamed", "api_key", Some(key_id), Some(&before), Some(&after)).await?;
+        }
+        if patch.monthly_budget_micros.is_some() {
+            self.audit(&mut tx, Some(actor), "api_key.budget_changed", "api_key", Some(key_id), Some(&before), Some(&after)).await?;
+        }
+        self.commit_announcing(tx, &changes).await?;
         Ok(after)
     }
 
@@ -1241,7 +1310,7 @@ impl Service {
         authorize(subject, Action::ManageKey).check()?;
         tx.exec("DELETE FROM api_keys WHERE id = $1", args![key_id]).await?;
         self.audit(&mut tx, Some(actor), "api_key.deleted", "api_key", Some(key_id), Some(&before), None::<&()>).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::Key(key_id)]).await?;
         Ok(())
     }
 
@@ -1259,7 +1328,8 @@ impl Service {
         for key in &deleted {
             self.audit(&mut tx, Some(actor), "api_key.deleted", "api_key", Some(key.key_id), Some(key), None::<&()>).await?;
         }
-        tx.commit().await?;
+        let changes: Vec<Change> = deleted.iter().map(|k| Change::Key(k.key_id)).collect();
+        self.commit_announcing(tx, &changes).await?;
         Ok(deleted.len() as i64)
     }
 
@@ -1298,6 +1368,7 @@ impl Service {
             product: old.product,
             scope: old.connector_scope,
             expiration,
+            monthly_budget_micros: old.monthly_budget_micros,
         };
         let secret = self.insert_key(&mut tx, &spec).await?;
         if grace == 0 {
@@ -1309,7 +1380,7 @@ impl Service {
         let key = self.created(&mut tx, actor, spec.id).await?;
         let after = serde_json::json!({ "new_key": &key, "grace_period_seconds": grace, "expiration_clamped": clamped });
         self.audit(&mut tx, Some(actor), "api_key.rotated", "api_key", Some(key_id), Some(&old), Some(&after)).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::Key(key_id)]).await?;
         Ok(CreatedKey { key, secret, expiration_clamped: clamped })
     }
 
@@ -1362,7 +1433,7 @@ impl Service {
             return Ok(0);
         }
         let billing_active = Self::org_in(&mut tx).await?.is_none_or(|o| o.billing_active);
-        let mut removed = 0;
+        let mut removed = vec![];
         for row in rows {
             let key = self.key_from_row(row, billing_active, false);
             // Only the purge that actually removes the row records it, should
@@ -1373,16 +1444,16 @@ impl Service {
             if n == 1 {
                 let after = serde_json::json!({ "reason": "rotation_grace_period_ended", "grace_ended_at": key.delete_after });
                 self.audit(&mut tx, None, "api_key.deleted", "api_key", Some(key.key_id), Some(&key), Some(&after)).await?;
-                removed += 1;
+                removed.push(Change::Key(key.key_id));
             }
         }
-        tx.commit().await?;
-        Ok(removed)
+        self.commit_announcing(tx, &removed).await?;
+        Ok(removed.len() as u64)
     }
 
     // ------------------------------------------------------------ connectors
 
-    async fn connector_in(tx: &mut Tx, id: Uuid) -> Result<Connector> {
+    pub(crate) async fn connector_in(tx: &mut Tx, id: Uuid) -> Result<Connector> {
         let row: Option<ConnectorRow> = tx
             .opt("SELECT id, name, owner_id, workspace_id, visibility, created_at FROM connectors WHERE id = $1", args![id])
             .await?;
@@ -1407,7 +1478,7 @@ impl Service {
         .await?;
         let c = Self::connector_in(&mut tx, id).await?;
         self.audit(&mut tx, Some(actor), "connector.created", "connector", Some(id), None::<&()>, Some(&c)).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::Connector(id)]).await?;
         Ok(c)
     }
 
@@ -1449,7 +1520,7 @@ impl Service {
         tx.exec("UPDATE connectors SET visibility = $1 WHERE id = $2", args![vis, id]).await?;
         let after = Self::connector_in(&mut tx, id).await?;
         self.audit(&mut tx, Some(actor), "connector.visibility_changed", "connector", Some(id), Some(&before), Some(&after)).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::Connector(id)]).await?;
         Ok(after)
     }
 
@@ -1458,7 +1529,7 @@ impl Service {
         let before = self.connector_for(&mut tx, actor, id).await?;
         tx.exec("DELETE FROM connectors WHERE id = $1", args![id]).await?;
         self.audit(&mut tx, Some(actor), "connector.deleted", "connector", Some(id), Some(&before), None::<&()>).await?;
-        tx.commit().await?;
+        self.commit_announcing(tx, &[Change::Connector(id)]).await?;
         Ok(())
     }
 
@@ -1480,27 +1551,6 @@ impl Service {
     }
 
     // ------------------------------------------------------------ usage
-
-    /// Records one metered request and marks the key as used.
-    pub async fn record_usage(&self, rec: &UsageRecord) -> Result<()> {
-        if rec.input_tokens < 0 || rec.output_tokens < 0 || rec.cost_micros < 0 {
-            return Err(Error::validation("usage", "token counts and cost cannot be negative"));
-        }
-        let mut tx = self.begin().await?;
-        tx.exec(
-            "INSERT INTO usage_records (id, key_id, workspace_id, model, input_tokens, output_tokens, cost_micros, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            args![Uuid::new_v4(), rec.key_id, rec.workspace_id, rec.model.clone(), rec.input_tokens, rec.output_tokens, rec.cost_micros, ms(rec.at)],
-        )
-        .await?;
-        tx.exec(
-            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
-            args![ms(rec.at), rec.key_id],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
 
     /// A workspace's spend in the calendar month (UTC) containing `at`, with
     /// the limit in force.
@@ -1632,4 +1682,5 @@ struct KeySpec {
     product: KeyProduct,
     scope: ConnectorScope,
     expiration: Option<NaiveDate>,
+    monthly_budget_micros: Option<i64>,
 }

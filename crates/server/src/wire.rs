@@ -22,6 +22,14 @@ pub fn usd(micros: i64) -> f64 {
     micros as f64 / 1_000_000.0
 }
 
+/// An amount of USD from a request, as micro-USD; refuses what cannot be one.
+pub fn usd_to_micros(field: &str, v: f64) -> Result<i64, crate::error::ApiError> {
+    if !v.is_finite() || !(0.0..=1e12).contains(&v) {
+        return Err(crate::error::ApiError::validation(field, format!("{field} must be between 0 and 1000000000000")));
+    }
+    Ok((v * 1_000_000.0).round() as i64)
+}
+
 // ---------------------------------------------------------------- roles
 
 /// Organization role names of the Admin API.
@@ -682,6 +690,8 @@ pub struct ApiKeyOut {
     /// Keydesk: true when the requested expiration was moved by the policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_clamped: Option<bool>,
+    /// Keydesk: the key's own monthly spending cap in USD (null: none).
+    pub monthly_budget: Option<f64>,
 }
 
 impl ApiKeyOut {
@@ -706,6 +716,7 @@ impl ApiKeyOut {
             last_used_at: k.last_used_at,
             rotation_ends_at: k.delete_after,
             expiration_clamped: None,
+            monthly_budget: k.monthly_budget_micros.map(usd),
         }
     }
 
@@ -763,6 +774,8 @@ pub struct AdminCreateApiKeyIn {
     pub user_id: Uuid,
     pub product: Option<ProductOut>,
     pub connector_scope: Option<ConnectorScopeWire>,
+    /// Keydesk: the key's own monthly spending cap in USD (workspace admins).
+    pub monthly_budget: Option<f64>,
 }
 
 /// Creating one's own key (Keydesk, `POST /v1/me/api-keys`).
@@ -781,10 +794,18 @@ pub struct RotateKeyIn {
     pub grace_period_seconds: Option<i64>,
 }
 
+/// Keydesk: the changeable settings of a key; absent fields stay as they are.
 #[derive(Deserialize, ToSchema)]
-pub struct RenameKeyIn {
+pub struct KeyPatchIn {
     /// The new name; null or empty clears it.
-    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    /// The key's own monthly spending cap in USD; null removes it
+    /// (workspace admins only).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<f64>)]
+    pub monthly_budget: Option<Option<f64>>,
 }
 
 // ---------------------------------------------------------------- limits and usage

@@ -126,6 +126,52 @@ describe('rename in the key drawer', () => {
   });
 });
 
+describe('monthly budget in the key drawer', () => {
+  it('sends dollars as micro-USD and shows the saved budget', async () => {
+    const calls = backend([]);
+    mockIPC((cmd, args) => {
+      const a = args as Record<string, any>;
+      calls.push([cmd, a]);
+      if (cmd === 'reachable_connectors') return [];
+      if (cmd === 'set_key_budget') return apiKey(SECRET, { name: 'CI', monthly_budget_micros: a.budget_micros });
+      throw { code: 'internal', message: `unexpected ${cmd}` };
+    });
+    let shown: ApiKey | null = null;
+    const key = apiKey(SECRET, { name: 'CI' });
+    const view = render(KeyDrawer, { key, onrenamed: (k: ApiKey) => (shown = k), onclose: () => {} });
+    expect(byTestId(view.target, 'key-budget')!.textContent).toMatch(/None/);
+    type(byTestId<HTMLInputElement>(view.target, 'budget-input'), '25.50');
+    click(byTestId(view.target, 'budget-submit'));
+    await waitFor(() => shown);
+    expect(calls.find(([c]) => c === 'set_key_budget')![1]).toEqual({ key_id: key.key_id, budget_micros: 25_500_000 });
+    expect(shown!.monthly_budget_micros).toBe(25_500_000);
+    view.destroy();
+  });
+
+  it('refuses an amount that is not dollars next to the field, without calling the backend', async () => {
+    const calls = backend([]);
+    const view = render(KeyDrawer, { key: apiKey(SECRET, { name: 'CI' }), onrenamed: () => {}, onclose: () => {} });
+    type(byTestId<HTMLInputElement>(view.target, 'budget-input'), 'twenty');
+    click(byTestId(view.target, 'budget-submit'));
+    const error = await waitFor(() => view.target.querySelector('#key-budget-error'));
+    expect(error.textContent).toMatch(/amount in dollars/);
+    expect(calls.some(([c]) => c === 'set_key_budget')).toBe(false);
+    view.destroy();
+  });
+
+  it("shows the backend's refusal of a member next to the budget field", async () => {
+    const message = 'only workspace admins can do this';
+    backend([], { set_key_budget: { code: 'forbidden', message } });
+    const view = render(KeyDrawer, { key: apiKey(SECRET, { name: 'CI' }), onrenamed: () => {}, onclose: () => {} });
+    type(byTestId<HTMLInputElement>(view.target, 'budget-input'), '10');
+    click(byTestId(view.target, 'budget-submit'));
+    const error = await waitFor(() => view.target.querySelector('#key-budget-error'));
+    expect(error.textContent).toBe(message);
+    expect(byTestId(view.target, 'key-drawer-error')).toBeNull();
+    view.destroy();
+  });
+});
+
 describe('unavailable key actions say why', () => {
   it("keeps an expired key's Rotate focusable but inert, described by the expiry reason", async () => {
     const calls = backend([expiredKey()]);

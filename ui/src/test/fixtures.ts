@@ -51,6 +51,7 @@ export function apiKey(secret: string, overrides: Partial<ApiKey> = {}): ApiKey 
     expiration_date: null,
     last_used_at: null,
     delete_after: null,
+    monthly_budget_micros: null,
     status: 'active',
     actions: { rotate: { status: 'available' }, delete: { status: 'available' } },
     ...overrides,

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use keydesk_core::model::{KeyFilter, KeySort, NewKey};
+use keydesk_core::model::{KeyFilter, KeyPatch, KeySort, NewKey};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -43,6 +43,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Json(body): Json
         expiration: body.expiration,
         connector_scope: body.connector_scope.map(Into::into),
         product: body.product.map(Into::into),
+        monthly_budget_micros: body.monthly_budget.map(|v| usd_to_micros("monthly_budget", v)).transpose()?,
     };
     let created = st.svc.create_key(&caller.actor, new).await?;
     Ok(Json(ApiKeyOut::from_created(&created)))
@@ -55,11 +56,16 @@ pub async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<
     Ok(Json(ApiKeyOut::from_key(&st.svc.get_key(&caller.actor, id).await?)))
 }
 
-/// Keydesk: renames a key, its only mutable property.
+/// Keydesk: changes a key's name or its own monthly budget, the only
+/// settings that may change after creation.
 #[utoipa::path(patch, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
-    request_body = RenameKeyIn, responses((status = 200, body = ApiKeyOut)))]
-pub async fn rename(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>, Json(body): Json<RenameKeyIn>) -> ApiResult<Json<ApiKeyOut>> {
-    Ok(Json(ApiKeyOut::from_key(&st.svc.rename_key(&caller.actor, id, body.name).await?)))
+    request_body = KeyPatchIn, responses((status = 200, body = ApiKeyOut)))]
+pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>, Json(body): Json<KeyPatchIn>) -> ApiResult<Json<ApiKeyOut>> {
+    let patch = KeyPatch {
+        name: body.name,
+        monthly_budget_micros: body.monthly_budget.map(|b| b.map(|v| usd_to_micros("monthly_budget", v)).transpose()).transpose()?,
+    };
+    Ok(Json(ApiKeyOut::from_key(&st.svc.update_key(&caller.actor, id, patch).await?)))
 }
 
 #[utoipa::path(delete, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
@@ -114,6 +120,7 @@ pub async fn create_my_key(State(st): State<AppState>, caller: Caller, Json(body
         expiration: body.expiration,
         connector_scope: body.connector_scope.map(Into::into),
         product: body.product.map(Into::into),
+        monthly_budget_micros: None,
     };
     Ok(Json(ApiKeyOut::from_created(&st.svc.create_key(&caller.actor, new).await?)))
 }

@@ -9,7 +9,7 @@ use keydesk_core::text::fold_for_search;
 use keydesk_core::{Actor, ErrorCode, Service};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Caller, Json, Path, Query};
 use crate::wire::*;
 use crate::AppState;
@@ -61,13 +61,6 @@ pub async fn update(
 ) -> ApiResult<Json<WorkspaceOut>> {
     let patch = WorkspacePatch { name: body.name, description: body.description, icon: body.icon, ..Default::default() };
     Ok(Json(WorkspaceOut::from(&st.svc.update_workspace(&caller.actor, id, patch).await?)))
-}
-
-fn usd_to_micros(field: &str, v: f64) -> ApiResult<i64> {
-    if !v.is_finite() || !(0.0..=1e12).contains(&v) {
-        return Err(ApiError::validation(field, format!("{field} must be between 0 and 1000000000000")));
-    }
-    Ok((v * 1_000_000.0).round() as i64)
 }
 
 /// Keydesk: spend limit, rate limits and key expiry policy of a workspace.
