@@ -60,6 +60,46 @@ impl Change {
 /// quick and never block.
 pub type ChangeObserver = Arc<dyn Fn(Change) + Send + Sync>;
 
+/// What a change feed says next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedEvent {
+    Change(Change),
+    /// The connection to PostgreSQL was lost and is back: changes made in
+    /// between were not heard, so everything cached may be stale.
+    Reconnected,
+}
+
+/// The changes other replicas commit, heard with LISTEN on PostgreSQL.
+pub struct ChangeFeed {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl ChangeFeed {
+    /// Listens on `CHANGES_CHANNEL`; `None` on SQLite, which has one
+    /// process only.
+    pub async fn open(db: &crate::store::Db) -> crate::Result<Option<ChangeFeed>> {
+        let crate::store::Db::Postgres(pool) = db else { return Ok(None) };
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        Ok(Some(ChangeFeed { listener }))
+    }
+
+    /// The next change. Waits; reconnects by itself after a lost connection
+    /// (and says so). Errors only when it cannot reconnect.
+    pub async fn next(&mut self) -> crate::Result<FeedEvent> {
+        loop {
+            match self.listener.try_recv().await? {
+                None => return Ok(FeedEvent::Reconnected),
+                Some(n) => {
+                    if let Some(c) = Change::from_payload(n.payload()) {
+                        return Ok(FeedEvent::Change(c));
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,20 +1,26 @@
 //! keydesk-server: the HTTP face of keydesk-core. `app(state)` builds the
 //! router — the platform's Admin API subset, Keydesk's additions (sessions,
-//! `me` endpoints, rotation, settings, connectors), `/health` and
-//! `/openapi.json` — with request ids and structured request logs. Every rule
-//! lives in core's `Service`; handlers only translate HTTP to calls and back.
+//! `me` endpoints, rotation, settings, connectors), `/health`,
+//! `/openapi.json` and `/metrics`, and, when the state carries one, the
+//! gateway's `/v1/*` — with request ids, request counts and structured
+//! request logs. Every rule lives in core's `Service`; handlers only
+//! translate HTTP to calls and back.
 
 pub mod error;
 pub mod extract;
+pub mod gateway;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod setup;
 pub mod wire;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderName, Request};
+use axum::routing::get;
 use axum::Router;
 use keydesk_core::auth::AuthPolicy;
 use keydesk_core::Service;
@@ -27,11 +33,13 @@ use tracing::Level;
 pub struct AppState {
     pub svc: Service,
     pub auth: AuthPolicy,
+    /// The gateway, when this server serves `/v1/*` API requests.
+    pub gateway: Option<Arc<gateway::Gateway>>,
 }
 
 impl AppState {
     pub fn new(svc: Service) -> Self {
-        AppState { svc, auth: AuthPolicy::default() }
+        AppState { svc, auth: AuthPolicy::default(), gateway: None }
     }
 }
 
@@ -80,8 +88,16 @@ pub fn app(state: AppState) -> Router {
     })
     .on_response(DefaultOnResponse::new().level(Level::INFO))
     .on_failure(DefaultOnFailure::new().level(Level::ERROR));
-    routes::router()
-        .with_state(state)
+    // Installed before the first request, so that nothing counted is lost.
+    metrics::handle();
+    let gateway = state.gateway.clone();
+    let mut router = routes::router().with_state(state);
+    if let Some(gw) = gateway {
+        router = router.merge(gateway::router(gw));
+    }
+    router
+        .route("/metrics", get(metrics::page))
+        .layer(axum::middleware::from_fn(metrics::count_requests))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use keydesk_core::{Service, Sensitive};
+use keydesk_server::gateway::config::Config as GatewayConfig;
+use keydesk_server::gateway::limits::RateLimits;
+use keydesk_server::gateway::Gateway;
 use keydesk_server::{app, setup, spawn_housekeeping, AppState};
 
 #[derive(Parser)]
-#[command(name = "keydesk-server", version, about = "Keydesk's server: the Admin API over SQLite or PostgreSQL")]
+#[command(name = "keydesk-server", version, about = "Keydesk's server: the Admin API and the API gateway over SQLite or PostgreSQL")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,6 +37,16 @@ enum Command {
         /// Log format: `text` or `json`.
         #[arg(long, env = "KEYDESK_LOG_FORMAT", default_value = "text")]
         log_format: String,
+        /// The gateway's configuration file (TOML: upstream, model
+        /// catalogue and prices, limits). Without one, `/v1/models` serves
+        /// the built-in catalogue and nothing is forwarded.
+        #[arg(long, env = "KEYDESK_GATEWAY_CONFIG")]
+        gateway_config: Option<PathBuf>,
+        /// Keep rate-limit counters in this Redis (`redis://host:port`), so
+        /// that several replicas enforce each limit together. Without it,
+        /// they are kept in this process's memory.
+        #[arg(long, env = "KEYDESK_REDIS_URL")]
+        redis_url: Option<String>,
     },
     /// Create the organization, its first admin and an Admin API key; print
     /// the admin's one-time password and the key, once.
@@ -122,16 +135,30 @@ async fn shutdown_signal() {
 
 async fn run(cli: Cli) -> keydesk_core::Result<()> {
     match cli.command {
-        Command::Serve { db, secrets, listen, session_ttl_minutes, log_format } => {
+        Command::Serve { db, secrets, listen, session_ttl_minutes, log_format, gateway_config, redis_url } => {
             init_logs(&log_format);
             if !(1..=60 * 24 * 90).contains(&session_ttl_minutes) {
                 return Err(keydesk_core::Error::validation("session_ttl_minutes", "session_ttl_minutes must be 1 to 129600"));
             }
             let pepper = pepper(&db, &secrets, false)?;
             let svc = Service::connect(&setup::database_url(&db.database), &pepper, &secrets.key_prefix).await?;
+            let config = match &gateway_config {
+                Some(path) => GatewayConfig::load(path)?,
+                None => GatewayConfig::default(),
+            };
+            if config.upstream.as_ref().is_some_and(|u| u.api_key.is_none()) {
+                tracing::warn!("the gateway's upstream has no API key in its environment variable; requests go out without one");
+            }
+            let limits = match &redis_url {
+                Some(url) => RateLimits::redis(url).await?,
+                None => RateLimits::memory(),
+            };
+            let gateway = Gateway::start(svc.clone(), config, limits).await?;
             let mut state = AppState::new(svc);
             state.auth.session_ttl = chrono::Duration::minutes(session_ttl_minutes);
+            state.gateway = Some(gateway.clone());
             spawn_housekeeping(state.clone(), Duration::from_secs(300));
+            keydesk_server::metrics::spawn_upkeep(Duration::from_secs(5));
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| keydesk_core::Error::internal(format!("cannot listen on {listen}: {e}")))?;
@@ -144,6 +171,8 @@ async fn run(cli: Cli) -> keydesk_core::Result<()> {
                 .with_graceful_shutdown(shutdown_signal())
                 .await
                 .map_err(|e| keydesk_core::Error::internal(format!("server error: {e}")))?;
+            // Usage metered so far is written; leased budget goes back.
+            gateway.stop().await;
             tracing::info!("keydesk-server stopped");
             Ok(())
         }

@@ -40,6 +40,16 @@ pub struct TestApp {
 }
 
 pub async fn test_app() -> TestApp {
+    test_app_with(None).await
+}
+
+/// The same app, also serving the gateway with `config` (rate limits in
+/// memory).
+pub async fn test_gateway(config: keydesk_server::gateway::config::Config) -> TestApp {
+    test_app_with(Some(config)).await
+}
+
+async fn test_app_with(gateway: Option<keydesk_server::gateway::config::Config>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("server.db").display());
     let clock = TestClock(Arc::new(Mutex::new(Utc.with_ymd_and_hms(2026, 3, 15, 12, 0, 0).unwrap())));
@@ -47,11 +57,35 @@ pub async fn test_app() -> TestApp {
     let svc = Service::connect_with_clock(&url, PEPPER, "kd", Arc::new(move || c.now())).await.unwrap();
     let (_, user) = svc.bootstrap("Acme", "ada@example.com", "Ada Lovelace").await.unwrap();
     let admin = svc.actor(user.id).await.unwrap();
-    let state = AppState::new(svc.clone());
+    let mut state = AppState::new(svc.clone());
+    if let Some(config) = gateway {
+        let limits = keydesk_server::gateway::limits::RateLimits::memory();
+        state.gateway = Some(keydesk_server::gateway::Gateway::start(svc.clone(), config, limits).await.unwrap());
+    }
     TestApp { router: app(state.clone()), state, svc, clock, admin, _dir: dir }
 }
 
 impl TestApp {
+    /// One request and its whole answer: status, headers, JSON body.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let mut req = Request::builder().method(Method::from_bytes(method.as_bytes()).unwrap()).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let (parts, body) = res.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
+        (parts.status, parts.headers, value)
+    }
+
     /// One request; `token` goes in `Authorization: Bearer`.
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
         self.call_with(method, path, token, body, &[]).await
