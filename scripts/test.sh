@@ -9,8 +9,9 @@
 #               comes before anything that compiles the app crate)
 #   ui tests    npm test in ui/ (Vitest)
 #   rust build  compile every workspace test target
-#   rust tests  cargo test --workspace inside a throwaway PostgreSQL server, so
-#               the store's tests run on SQLite and on PostgreSQL
+#   rust tests  cargo test --workspace next to a throwaway PostgreSQL server
+#               and a throwaway Redis, so the store's tests run on SQLite and
+#               on PostgreSQL, and the gateway's replicas share both
 #   conformance schemathesis, with the platform's Admin API spec, against a
 #               real keydesk-server process (crates/server/tests/conformance.sh)
 #   keychain    the desktop's session-token storage against a real Secret
@@ -98,7 +99,7 @@ stage "setup"      bash scripts/setup.sh
 stage "ui build"   in_dir ui npm run build
 stage "ui tests"   in_dir ui npm test
 stage "rust build" cargo test --workspace --locked "${APP_FEATURES[@]}" --no-run
-stage "rust tests" bash scripts/with-postgres.sh \
+stage "rust tests" bash scripts/with-postgres.sh bash scripts/with-redis.sh \
                        cargo test --workspace --locked "${APP_FEATURES[@]}"
 stage "conformance" bash crates/server/tests/conformance.sh
 stage "keychain"   bash scripts/keychain-tests.sh "${APP_FEATURES[@]}"
