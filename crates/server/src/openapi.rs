@@ -29,7 +29,7 @@ use crate::routes::{billing, keys, session, usage, users, workspaces};
         billing::rate_limit, billing::spend_limit, billing::update_spend_limit, billing::usage, billing::audit_logs,
         billing::organization, billing::update_organization, billing::list_admin_keys, billing::create_admin_key,
         billing::delete_admin_key, billing::audit_events,
-        usage::workspace_spend, usage::usage_by_key, usage::record_usage_event,
+        usage::workspace_spend, usage::usage_by_key, usage::record_usage_event, usage::spend_alerts,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Security),

@@ -1002,6 +1002,60 @@ pub struct ApiKeysUsageOut {
     pub currency: String,
 }
 
+/// Keydesk: which spend alerts to list (`GET /v1/admin/spend-alerts`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SpendAlertQuery {
+    /// Only this workspace's alerts.
+    pub workspace_id: Option<Uuid>,
+    /// Only alerts raised at or after this instant (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many, newest first (1-1000, default 100).
+    pub limit: Option<i64>,
+}
+
+/// Keydesk: a workspace's month passed a share of its spending limit.
+#[derive(Serialize, ToSchema)]
+pub struct SpendAlertOut {
+    pub id: Uuid,
+    pub workspace_uuid: Uuid,
+    pub workspace_name: String,
+    pub year: i32,
+    pub month: u32,
+    /// 50, 80 or 100.
+    pub threshold_percent: i32,
+    /// The month's spend when the threshold was passed, in USD.
+    pub spent: f64,
+    /// The limit in force then (the lower of the workspace's and the
+    /// organization's), in USD.
+    pub limit: f64,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&keydesk_core::ledger::SpendAlert> for SpendAlertOut {
+    fn from(a: &keydesk_core::ledger::SpendAlert) -> Self {
+        SpendAlertOut {
+            id: a.id,
+            workspace_uuid: a.workspace_id,
+            workspace_name: a.workspace_name.clone(),
+            year: a.year,
+            month: a.month,
+            threshold_percent: a.threshold_percent,
+            spent: usd(a.spent_micros),
+            limit: usd(a.limit_micros),
+            currency: CURRENCY.into(),
+            created_at: a.at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SpendAlertListOut {
+    pub object: String,
+    pub data: Vec<SpendAlertOut>,
+}
+
 /// Keydesk: one metered request, as a gateway or an importer reports it.
 #[derive(Deserialize, ToSchema)]
 pub struct UsageEventIn {

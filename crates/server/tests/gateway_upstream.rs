@@ -226,3 +226,31 @@ async fn tokens_per_minute_refuse_a_model_once_its_minute_is_used() {
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "tokens_per_minute_exceeded");
 }
+
+#[tokio::test]
+async fn passing_half_and_four_fifths_of_a_limit_raises_one_alert_each_readable_from_the_admin_api() {
+    let s = setup().await;
+    s.admin().settings(&s.workspace, json!({"monthly_spend_limit": 0.01})).await;
+    // 10,000 micro-USD; each request costs its 7 prompt tokens (70) plus 30
+    // per output token.
+    for (n, max, after) in [(150, 200, 4_570), (20, 100, 5_240), (100, 100, 8_310)] {
+        let res = s.chat(&chat_body(false, Some(max)), &[("x-fake-completion-tokens", &n.to_string())]).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let requests = s.admin().spend(&s.workspace).await["requests"].as_i64().unwrap() + 1;
+        assert_eq!(micros(&s.admin().spend_after(&s.workspace, requests).await["spent"]), after);
+    }
+    let (status, alerts) = s.admin().call("GET", &format!("/v1/admin/spend-alerts?workspace_id={}", s.workspace), None).await;
+    assert_eq!(status, 200, "{alerts}");
+    let data = alerts["data"].as_array().unwrap();
+    let thresholds: Vec<i64> = data.iter().map(|a| a["threshold_percent"].as_i64().unwrap()).collect();
+    assert_eq!(thresholds, [80, 50], "newest first, each once");
+    assert_eq!((micros(&data[0]["spent"]), micros(&data[0]["limit"])), (8_310, 10_000));
+    assert_eq!(data[1]["workspace_name"], "Default");
+
+    // What is left (1,690) cannot cover another request's maximum (over
+    // 3,000): refused before it reaches the provider.
+    let res = s.chat(&chat_body(false, Some(100)), &[]).send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "workspace_spend_limit_exceeded");
+}

@@ -70,6 +70,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/admin/spend-limit", get(billing::spend_limit).post(billing::update_spend_limit))
         .route("/v1/admin/usage", get(billing::usage))
         .route("/v1/admin/usage-events", post(usage::record_usage_event))
+        .route("/v1/admin/spend-alerts", get(usage::spend_alerts))
         .route("/v1/admin/audit-logs", get(billing::audit_logs))
         .route("/v1/admin/audit-events", get(billing::audit_events))
         .route("/v1/admin/organization", get(billing::organization).patch(billing::update_organization))

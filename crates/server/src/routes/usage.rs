@@ -1,5 +1,6 @@
 //! Keydesk's per-workspace usage reports — the month's spend against the
-//! limit in force and the month's usage per key — and the endpoint through
+//! limit in force and the month's usage per key — the spend alerts raised as
+//! workspaces pass 50, 80 and 100 % of their limits, and the endpoint through
 //! which metered requests are reported. The per model and day breakdown is
 //! the platform's `GET /v1/admin/usage` (billing.rs).
 
@@ -75,6 +76,18 @@ pub async fn usage_by_key(
         })
         .collect();
     Ok(Json(ApiKeysUsageOut { workspace_uuid: id, year: spend.year, month: spend.month, keys, currency: CURRENCY.into() }))
+}
+
+/// Keydesk: spend alerts, newest first — raised once per workspace, month
+/// and threshold (50, 80, 100 % of the limit in force) as usage is recorded.
+/// Organization admins and billing managers see every workspace's,
+/// workspace admins those of the workspaces they administer.
+#[utoipa::path(get, path = "/v1/admin/spend-alerts", tag = "billing", params(SpendAlertQuery),
+    responses((status = 200, body = SpendAlertListOut)))]
+pub async fn spend_alerts(State(st): State<AppState>, caller: Caller, Query(q): Query<SpendAlertQuery>) -> ApiResult<Json<SpendAlertListOut>> {
+    let filter = keydesk_core::ledger::SpendAlertFilter { workspace_id: q.workspace_id, since: q.since, limit: q.limit };
+    let alerts = st.svc.list_spend_alerts(&caller.actor, filter).await?;
+    Ok(Json(SpendAlertListOut { object: "list".into(), data: alerts.iter().map(SpendAlertOut::from).collect() }))
 }
 
 /// USD to micro-USD, refusing what cannot be a cost.
