@@ -14,6 +14,8 @@
 #               on PostgreSQL, and the gateway's replicas share both
 #   conformance schemathesis, with the platform's Admin API spec, against a
 #               real keydesk-server process (crates/server/tests/conformance.sh)
+#   sdks        the official openai and mistralai Python SDKs (PyPI) through
+#               the gateway to the fake provider (crates/server/tests/sdk)
 #   keychain    the desktop's session-token storage against a real Secret
 #               Service (gnome-keyring in dbus-run-session) and with none
 #   app build   cargo build -p keydesk (debug, UI embedded), the binary the
@@ -54,6 +56,8 @@ export KEYDESK_APP_BIN="${KEYDESK_APP_BIN:-$TARGET_DIR/debug/keydesk}"
 # workspace test build below already builds it (with the workspace's
 # features), so the suite need not build it again on its own.
 export KEYDESK_SERVER_BIN="${KEYDESK_SERVER_BIN:-$TARGET_DIR/debug/keydesk-server}"
+# The provider the gateway's tests forward to, built by the same test build.
+export KEYDESK_FAKE_UPSTREAM_BIN="${KEYDESK_FAKE_UPSTREAM_BIN:-$TARGET_DIR/debug/keydesk-fake-upstream}"
 
 RUN_START=$SECONDS
 RESULTS=()   # one "status|stage|seconds" entry per stage that ran
@@ -102,6 +106,7 @@ stage "rust build" cargo test --workspace --locked "${APP_FEATURES[@]}" --no-run
 stage "rust tests" bash scripts/with-postgres.sh bash scripts/with-redis.sh \
                        cargo test --workspace --locked "${APP_FEATURES[@]}"
 stage "conformance" bash crates/server/tests/conformance.sh
+stage "sdks"       bash crates/server/tests/sdk/run.sh
 stage "keychain"   bash scripts/keychain-tests.sh "${APP_FEATURES[@]}"
 stage "app build"  cargo build -p keydesk --locked "${APP_FEATURES[@]}"
 stage "e2e"        bash tests/e2e/run.sh
