@@ -51,10 +51,41 @@ fn server_bin() -> &'static Path {
     })
 }
 
+/// The fake provider a gateway forwards to: `KEYDESK_FAKE_UPSTREAM_BIN`, or
+/// the one `cargo test --workspace` builds beside this test.
+pub struct FakeUpstream {
+    child: Child,
+    pub url: String,
+}
+
+impl FakeUpstream {
+    pub fn start() -> FakeUpstream {
+        let bin = std::env::var_os("KEYDESK_FAKE_UPSTREAM_BIN").map(PathBuf::from).unwrap_or_else(|| {
+            let exe = std::env::current_exe().unwrap();
+            exe.parent().unwrap().parent().unwrap().join(format!("keydesk-fake-upstream{}", std::env::consts::EXE_SUFFIX))
+        });
+        assert!(bin.exists(), "{} is missing: cargo build -p keydesk-fake-upstream", bin.display());
+        let mut child = Command::new(bin).args(["--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+        FakeUpstream { child, url }
+    }
+}
+
+impl Drop for FakeUpstream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub struct TestServer {
     child: Option<Child>,
     pub url: String,
     pub dir: tempfile::TempDir,
+    /// The gateway's configuration file, when it forwards to a provider.
+    pub gateway_config: Option<PathBuf>,
     pub admin_email: String,
     pub admin_password: String,
     pub admin_api_key: String,
@@ -65,7 +96,27 @@ impl TestServer {
     /// `init` then `serve` on a free port; SQLite in a temp dir unless a
     /// PostgreSQL database URL is given.
     pub fn start(postgres: Option<String>) -> TestServer {
+        Self::start_with(postgres, None)
+    }
+
+    /// The same, with a gateway forwarding to `upstream` and pricing its
+    /// `fake-model` at 10 USD (input) and 30 USD (output) per million tokens.
+    pub fn start_with_gateway(upstream: &FakeUpstream) -> TestServer {
+        Self::start_with(None, Some(upstream))
+    }
+
+    fn start_with(postgres: Option<String>, upstream: Option<&FakeUpstream>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
+        let gateway_config = upstream.map(|up| {
+            let path = dir.path().join("gateway.toml");
+            let text = format!(
+                "[upstream]\nbase_url = \"{}/v1\"\n[limits]\nflush_interval_ms = 50\n\
+                 [[models]]\nid = \"fake-model\"\ninput_price = 10\noutput_price = 30\n",
+                up.url
+            );
+            std::fs::write(&path, text).unwrap();
+            path
+        });
         let database =
             postgres.unwrap_or_else(|| dir.path().join("server.db").display().to_string());
         let pepper = dir.path().join("server.pepper");
@@ -97,6 +148,7 @@ impl TestServer {
             child: None,
             url: String::new(),
             dir,
+            gateway_config,
             admin_email,
             admin_password: init["admin_password"].as_str().unwrap().to_owned(),
             admin_api_key: init["admin_api_key"].as_str().unwrap().to_owned(),
@@ -112,16 +164,20 @@ impl TestServer {
             .append(true)
             .open(self.dir.path().join("server.log"))
             .unwrap();
-        let mut child = Command::new(server_bin())
-            .args([
-                "serve",
-                "--database",
-                &self.database,
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .arg("--pepper-file")
-            .arg(self.dir.path().join("server.pepper"))
+        let mut cmd = Command::new(server_bin());
+        cmd.args([
+            "serve",
+            "--database",
+            &self.database,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--pepper-file")
+        .arg(self.dir.path().join("server.pepper"));
+        if let Some(config) = &self.gateway_config {
+            cmd.arg("--gateway-config").arg(config);
+        }
+        let mut child = cmd
             .env("RUST_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(log)
