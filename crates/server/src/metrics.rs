@@ -58,7 +58,11 @@ pub fn spawn_upkeep(every: Duration) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// The server's metrics in Prometheus text format: requests by route and
+/// status, gateway refusals by reason, upstream latency and gateway
+/// overhead histograms.
+#[utoipa::path(get, path = "/metrics", tag = "meta", security(()),
+    responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn page() -> Response {
     let handle = handle();
     handle.run_upkeep();

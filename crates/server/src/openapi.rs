@@ -13,8 +13,10 @@ use crate::routes::{billing, keys, session, usage, users, workspaces};
         description = "The platform's Admin API subset (same paths, fields and codes) and Keydesk's additions: \
                        sessions, self-service `me` endpoints, key rotation and rename, workspace settings, \
                        connectors (and those a key reaches), per-workspace spend and usage by key, usage events, \
-                       the full audit log, organization settings and Admin API keys. Errors are \
-                       `{\"error\": {\"code\", \"message\", \"field\"}}`."
+                       the full audit log, spend alerts, organization settings and Admin API keys. Errors are \
+                       `{\"error\": {\"code\", \"message\", \"field\"}}`. The gateway (`/v1/models` and every \
+                       other `/v1/*` path outside the Admin API, forwarded to the configured upstream) takes API \
+                       keys and refuses with `{\"error\": {\"type\", \"code\", \"message\"}}`."
     ),
     paths(
         session::health, session::openapi_json, session::sign_in, session::sign_out, session::me, session::change_password,
@@ -30,6 +32,7 @@ use crate::routes::{billing, keys, session, usage, users, workspaces};
         billing::organization, billing::update_organization, billing::list_admin_keys, billing::create_admin_key,
         billing::delete_admin_key, billing::audit_events,
         usage::workspace_spend, usage::usage_by_key, usage::record_usage_event, usage::spend_alerts,
+        crate::gateway::list_models, crate::gateway::get_model, crate::metrics::page,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Security),
@@ -52,6 +55,18 @@ impl Modify for Security {
             ),
         );
         components.add_security_scheme("ApiKeyHeader", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))));
+        components.add_security_scheme(
+            "ApiKey",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key issued by Keydesk, for the gateway's /v1/* API requests (every path not under \
+                         /v1/admin, /v1/me or /v1/auth is forwarded to the configured upstream)",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 

@@ -31,7 +31,7 @@ use keydesk_core::{Actor, Sensitive};
 use serde_json::Value;
 use uuid::Uuid;
 
-use common::{test_app, TestApp};
+use common::{test_gateway, TestApp};
 
 const CALLERS: [&str; 8] = ["OA", "WA", "WM", "NM", "AK", "NO", "EX", "RV"];
 
@@ -67,6 +67,10 @@ fn cases() -> Vec<Case> {
         // --- public
         case("GET", "/health", None, ALL_200),
         case("GET", "/openapi.json", None, ALL_200),
+        case("GET", "/metrics", None, ALL_200),
+        // --- the gateway takes API keys only: no session or Admin API key opens it
+        case("GET", "/v1/models", None, [(401, 401); 8]),
+        case("GET", "/v1/models/{random}", None, [(401, 401); 8]),
         case("POST", "/v1/auth/sessions", Some(r#"{"email":"login@example.com","password":"{login_password}"}"#), ALL_200),
         // --- sessions and me ({fresh_session}: a new session of the caller, so signing out ends nothing else)
         case("DELETE", "/v1/auth/sessions/current", None,
@@ -131,6 +135,10 @@ fn cases() -> Vec<Case> {
         case("GET", "/v1/admin/usage", None, AUTHENTICATED_200),
         case("GET", "/v1/admin/audit-logs", None, ORG_ADMIN_200),
         case("GET", "/v1/admin/audit-events", None, ORG_ADMIN_200),
+        // Spend alerts: everyone gets those of the workspaces they answer
+        // for (none, for most); one workspace's only its admins and org admins.
+        case("GET", "/v1/admin/spend-alerts", None, AUTHENTICATED_200),
+        case("GET", "/v1/admin/spend-alerts?workspace_id={ws}", None, WS_MANAGE_200),
         // Metering charges a workspace: organization admins only, whoever's key it is.
         case("POST", "/v1/admin/usage-events", Some(r#"{"key_id":"{key}","model":"mistral-small","input_tokens":10,"output_tokens":5,"cost":0.01}"#), ORG_ADMIN_200),
         case("GET", "/v1/admin/organization", None, AUTHENTICATED_200),
@@ -242,7 +250,7 @@ fn fill(template: &str, values: &HashMap<&'static str, String>) -> String {
 
 #[tokio::test]
 async fn every_endpoint_answers_every_caller_as_written_down() {
-    let t = test_app().await;
+    let t = test_gateway(keydesk_server::gateway::config::Config::default()).await;
     let c = callers(&t).await;
     let mut failures = vec![];
     let mut cells = 0;

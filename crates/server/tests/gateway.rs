@@ -246,10 +246,15 @@ async fn a_key_past_its_own_budget_is_refused_while_its_workspace_goes_on() {
     let ws = default_workspace(&t).await;
     let (spent, spent_secret) = key_with(&t, |k| k.monthly_budget_micros = Some(500_000)).await;
     let (_, other) = key(&t).await;
-    t.svc.record_usage(&usage(spent, ws, 500_000, t.clock.now())).await.unwrap();
+    let spent_at = t.clock.now();
+    t.svc.record_usage(&usage(spent, ws, 500_000, spent_at)).await.unwrap();
+    t.clock.advance(Duration::minutes(1));
     let (status, _, body) = models(&t, &spent_secret).await;
     assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "api_key_budget_exceeded"), "{body}");
     assert_eq!(models(&t, &other).await.0, StatusCode::OK);
+    // A refused request does not count as a use of the key.
+    t.state.gateway.as_ref().unwrap().flush().await;
+    assert_eq!(t.svc.get_key(&t.admin, spent).await.unwrap().last_used_at, Some(spent_at));
 }
 
 #[tokio::test]

@@ -21,17 +21,23 @@ pub struct GatewayError {
     pub resets_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
+/// A gateway refusal, as sent (documents the shape in the OpenAPI).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GatewayErrorBody {
+    error: GatewayErrorDetail,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GatewayErrorDetail {
+    /// `invalid_request_error`, `authentication_error`, `permission_error`,
+    /// `rate_limit_error` or `api_error`.
     #[serde(rename = "type")]
-    kind: &'a str,
-    code: &'a str,
-    message: &'a str,
+    kind: String,
+    /// What was refused, e.g. `invalid_api_key`, `billing_inactive`,
+    /// `workspace_spend_limit_exceeded`.
+    code: String,
+    message: String,
+    /// For a spent monthly limit: when requests are accepted again (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     resets_at: Option<String>,
 }
@@ -138,11 +144,11 @@ impl GatewayError {
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         metrics::counter!("keydesk_gateway_refusals_total", "reason" => self.code).increment(1);
-        let body = Body {
-            error: Detail {
-                kind: self.kind,
-                code: self.code,
-                message: &self.message,
+        let body = GatewayErrorBody {
+            error: GatewayErrorDetail {
+                kind: self.kind.to_owned(),
+                code: self.code.to_owned(),
+                message: self.message,
                 resets_at: self.resets_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
             },
         };

@@ -12,6 +12,7 @@
 //! (`meter`).
 
 pub mod budget;
+pub mod catalogue;
 pub mod config;
 pub mod directory;
 pub mod error;
@@ -141,16 +142,15 @@ impl Gateway {
             http = http.connect_timeout(Duration::from_secs(10)).read_timeout(up.timeout);
         }
         let http = http.build().map_err(|e| keydesk_core::Error::internal(format!("cannot build the upstream client: {e}")))?;
-        let list = model_list(&config, svc.now());
+        let list = catalogue::model_list(&config, svc.now());
         let mut model_cards = std::collections::HashMap::new();
-        for card in list["data"].as_array().into_iter().flatten() {
-            let bytes = Bytes::from(card.to_string());
-            let names = std::iter::once(&card["id"]).chain(card["aliases"].as_array().into_iter().flatten());
-            for name in names.filter_map(|n| n.as_str()) {
-                model_cards.insert(name.to_owned(), bytes.clone());
+        for card in &list.data {
+            let bytes = Bytes::from(serde_json::to_vec(card).expect("a model card serializes"));
+            for name in std::iter::once(&card.id).chain(card.aliases.iter()) {
+                model_cards.insert(name.clone(), bytes.clone());
             }
         }
-        let models_page = Bytes::from(list.to_string());
+        let models_page = Bytes::from(serde_json::to_vec(&list).expect("the model list serializes"));
         Ok(Arc::new(Gateway { svc, config, directory, budget, limits, meter, http, models_page, model_cards, tasks }))
     }
 
@@ -198,15 +198,19 @@ impl Gateway {
                 )
             })?;
         }
-        self.meter.used(key.key_id, now);
         Ok(Admitted { key, workspace, organization, now })
     }
 
     /// Holds `amount` of every budget the request counts against, or
-    /// refuses with the one that cannot cover it.
+    /// refuses with the one that cannot cover it. The last check of every
+    /// accepted request: the key counts as used from here.
     pub(crate) async fn reserve(&self, a: &Admitted, amount: i64) -> Result<Reservation, GatewayError> {
         let period = Period::containing(a.now);
-        self.budget.reserve(&a.limited(), period, amount).await.map_err(|Shortfall(scope)| {
+        let reserved = self.budget.reserve(&a.limited(), period, amount).await;
+        if reserved.is_ok() {
+            self.meter.used(a.key.key_id, a.now);
+        }
+        reserved.map_err(|Shortfall(scope)| {
             let (code, whose) = match scope {
                 SpendScope::Organization(_) => ("organization_spend_limit_exceeded", "organization's"),
                 SpendScope::Workspace(_) => ("workspace_spend_limit_exceeded", "workspace's"),
@@ -279,48 +283,25 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty())
 }
 
-/// The platform's `ModelList`: the catalogue as base model cards.
-fn model_list(config: &Config, started: DateTime<Utc>) -> serde_json::Value {
-    let data: Vec<serde_json::Value> = config
-        .models
-        .iter()
-        .map(|m| {
-            let c = &m.config;
-            serde_json::json!({
-                "id": c.id,
-                "object": "model",
-                "created": c.created.unwrap_or(started.timestamp()),
-                "owned_by": c.owned_by,
-                "type": "base",
-                "name": c.id,
-                "description": c.description,
-                "max_context_length": c.max_context_length,
-                "aliases": c.aliases,
-                "capabilities": {
-                    "completion_chat": c.chat,
-                    "function_calling": c.chat,
-                    "completion_fim": c.id.starts_with("codestral"),
-                    "fine_tuning": false,
-                    "vision": false,
-                    "classification": false,
-                },
-            })
-        })
-        .collect();
-    serde_json::json!({ "object": "list", "data": data })
-}
-
-/// `GET /v1/models`: the catalogue, for any live key. It passes the same
-/// checks as every request, a spent budget included.
-async fn list_models(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+/// The gateway's model catalogue, for any live API key. The request passes
+/// the same checks as every API request (billing, rate limit, a spent
+/// budget) but costs nothing.
+#[utoipa::path(get, path = "/v1/models", tag = "gateway", security(("ApiKey" = [])),
+    responses((status = 200, body = catalogue::ModelList), (status = 401, body = error::GatewayErrorBody),
+        (status = 403, body = error::GatewayErrorBody), (status = 429, body = error::GatewayErrorBody)))]
+pub async fn list_models(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
     match gw.check_free_request(&headers).await {
         Ok(()) => ([(header::CONTENT_TYPE, "application/json")], gw.models_page.clone()).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-/// `GET /v1/models/{model_id}`: one model of the catalogue.
-async fn get_model(State(gw): State<Arc<Gateway>>, Path(model_id): Path<String>, headers: HeaderMap) -> Response {
+/// One model of the gateway's catalogue, by id or alias.
+#[utoipa::path(get, path = "/v1/models/{model_id}", tag = "gateway", security(("ApiKey" = [])),
+    params(("model_id" = String, Path)),
+    responses((status = 200, body = catalogue::ModelCard), (status = 401, body = error::GatewayErrorBody),
+        (status = 404, body = error::GatewayErrorBody)))]
+pub async fn get_model(State(gw): State<Arc<Gateway>>, Path(model_id): Path<String>, headers: HeaderMap) -> Response {
     if let Err(e) = gw.check_free_request(&headers).await {
         return e.into_response();
     }
