@@ -34,7 +34,7 @@ PEERS=1
 [ "${1:-}" = "--no-peers" ] && PEERS=0
 
 OHA_VERSION=1.16.0
-LITELLM_VERSION=1.110.2
+LITELLM_VERSION=1.100.5
 PORTKEY_VERSION=1.15.2
 
 say() { echo "bench: $*" >&2; }
@@ -54,7 +54,8 @@ if ! oha --version 2>/dev/null | grep -q "$OHA_VERSION"; then
     cargo install --quiet --locked oha --version "$OHA_VERSION"
 fi
 say "building release binaries"
-(cd "$ROOT" && cargo build --quiet --release -p keydesk-server -p keydesk-fake-upstream --example bench_seed)
+(cd "$ROOT" && cargo build --quiet --release -p keydesk-server -p keydesk-fake-upstream --bins \
+    && cargo build --quiet --release -p keydesk-server --example bench_seed)
 BIN="$TARGET/release"
 
 if [ "$PEERS" -eq 1 ]; then
@@ -187,7 +188,8 @@ if [ "$PEERS" -eq 1 ]; then
 
     PORTKEY_PORT=$(free_port)
     say "starting Portkey's gateway"
-    start portkey node "$PORTKEY_DIR/node_modules/@portkey-ai/gateway/build/start-server.js" --port "$PORTKEY_PORT"
+    start portkey env NODE_ENV=production node "$PORTKEY_DIR/node_modules/@portkey-ai/gateway/build/start-server.js" \
+        "--port=$PORTKEY_PORT" --headless
     PORTKEY="http://127.0.0.1:$PORTKEY_PORT"
     wait_http "$PORTKEY/"
     PK_HEADERS=("x-portkey-provider: openai" "x-portkey-custom-host: $UPSTREAM/v1" "authorization: Bearer sk-bench-upstream")

@@ -5,7 +5,7 @@
 //! gives idle leased budget back to the ledger.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -17,45 +17,8 @@ use uuid::Uuid;
 
 use super::budget::{Budget, IDLE_RETURN};
 
-enum Event {
-    Usage { record: UsageRecord, lease_spent: Vec<LeaseSpend> },
-    Used { key: Uuid, at: DateTime<Utc> },
-    /// Write everything now; answer when done.
-    Flush(oneshot::Sender<()>),
-}
-
-#[derive(Clone)]
-pub struct Meter {
-    tx: mpsc::UnboundedSender<Event>,
-}
-
-impl Meter {
-    /// Starts the writer task, which writes every `every`.
-    pub fn start(svc: Service, budget: Arc<Budget>, every: Duration) -> (Meter, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(svc, budget, rx, every));
-        (Meter { tx }, task)
-    }
-
-    pub fn usage(&self, record: UsageRecord, lease_spent: Vec<LeaseSpend>) {
-        if self.tx.send(Event::Usage { record, lease_spent }).is_err() {
-            tracing::error!("usage writer stopped; a request's usage is lost");
-        }
-    }
-
-    pub fn used(&self, key: Uuid, at: DateTime<Utc>) {
-        let _ = self.tx.send(Event::Used { key, at });
-    }
-
-    /// Writes everything metered so far (tests, shutdown).
-    pub async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.tx.send(Event::Flush(done)).is_ok() {
-            let _ = wait.await;
-        }
-    }
-}
-
+/// What was metered since the last write. Requests add to it under a short
+/// lock and wake nobody: the writer takes it whole on its next tick.
 #[derive(Default)]
 struct Pending {
     records: Vec<UsageRecord>,
@@ -64,73 +27,114 @@ struct Pending {
 }
 
 impl Pending {
-    fn add(&mut self, event: Event) -> Option<oneshot::Sender<()>> {
-        match event {
-            Event::Usage { record, lease_spent } => {
-                self.records.push(record);
-                self.lease_spent.extend(lease_spent);
-            }
-            Event::Used { key, at } => {
-                let e = self.used.entry(key).or_insert(at);
-                *e = (*e).max(at);
-            }
-            Event::Flush(done) => return Some(done),
+    fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.lease_spent.is_empty() && self.used.is_empty()
+    }
+
+    fn merge(&mut self, other: Pending) {
+        self.records.extend(other.records);
+        self.lease_spent.extend(other.lease_spent);
+        for (key, at) in other.used {
+            let e = self.used.entry(key).or_insert(at);
+            *e = (*e).max(at);
         }
-        None
     }
 }
 
-async fn write(svc: &Service, budget: &Budget, pending: &mut Pending) {
-    if pending.records.is_empty() && pending.used.is_empty() && pending.lease_spent.is_empty() {
-        return;
+#[derive(Clone)]
+pub struct Meter {
+    pending: Arc<Mutex<Pending>>,
+    /// Asks the writer to write at once, and answers when it has.
+    flushes: mpsc::UnboundedSender<oneshot::Sender<()>>,
+}
+
+impl Meter {
+    /// Starts the writer task, which writes every `every`.
+    pub fn start(svc: Service, budget: Arc<Budget>, every: Duration) -> (Meter, tokio::task::JoinHandle<()>) {
+        let pending = Arc::new(Mutex::new(Pending::default()));
+        let (flushes, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(run(svc, budget, pending.clone(), rx, every));
+        (Meter { pending, flushes }, task)
     }
-    let batch = MeterBatch {
-        records: std::mem::take(&mut pending.records),
-        lease_spent: std::mem::take(&mut pending.lease_spent),
-        used: pending.used.drain().collect(),
-    };
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn usage(&self, record: UsageRecord, lease_spent: Vec<LeaseSpend>) {
+        let mut p = self.pending();
+        p.records.push(record);
+        p.lease_spent.extend(lease_spent);
+    }
+
+    /// A key was used at `at`; only the latest use per key is written.
+    pub fn used(&self, key: Uuid, at: DateTime<Utc>) {
+        let mut p = self.pending();
+        let e = p.used.entry(key).or_insert(at);
+        if *e < at {
+            *e = at;
+        }
+    }
+
+    /// Writes everything metered so far (tests, shutdown).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.flushes.send(done).is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+/// Writes what is pending; what cannot be written is kept for the next try.
+async fn write(svc: &Service, budget: &Budget, shared: &Mutex<Pending>) -> bool {
+    let taken = std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()));
+    if taken.is_empty() {
+        return true;
+    }
+    let batch = MeterBatch { records: taken.records, lease_spent: taken.lease_spent, used: taken.used.into_iter().collect() };
     match svc.record_metered(&batch).await {
-        Ok(()) => budget.written(&batch.lease_spent),
+        Ok(()) => {
+            budget.written(&batch.lease_spent);
+            true
+        }
         Err(e) => {
             tracing::error!(detail = %e.message, records = batch.records.len(), "writing usage failed; will retry");
-            pending.records = batch.records;
-            pending.lease_spent = batch.lease_spent;
-            pending.used.extend(batch.used);
+            let failed = Pending { records: batch.records, lease_spent: batch.lease_spent, used: batch.used.into_iter().collect() };
+            shared.lock().unwrap_or_else(|e| e.into_inner()).merge(failed);
+            false
         }
     }
 }
 
-async fn run(svc: Service, budget: Arc<Budget>, mut rx: mpsc::UnboundedReceiver<Event>, every: Duration) {
-    let mut pending = Pending::default();
+async fn run(
+    svc: Service,
+    budget: Arc<Budget>,
+    pending: Arc<Mutex<Pending>>,
+    mut flushes: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    every: Duration,
+) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut returns = tokio::time::interval(Duration::from_secs(1));
     returns.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            event = rx.recv() => {
-                let Some(event) = event else {
-                    // Every sender is gone: the gateway stopped.
-                    write(&svc, &budget, &mut pending).await;
+            request = flushes.recv() => {
+                let Some(done) = request else {
+                    // Every meter handle is gone: the gateway stopped.
+                    write(&svc, &budget, &pending).await;
                     return;
                 };
-                if let Some(done) = pending.add(event) {
-                    // Take in what was sent before the flush request.
-                    while let Ok(e) = rx.try_recv() {
-                        if let Some(other) = pending.add(e) {
-                            let _ = other.send(());
-                        }
-                    }
-                    write(&svc, &budget, &mut pending).await;
-                    let _ = done.send(());
-                }
+                write(&svc, &budget, &pending).await;
+                let _ = done.send(());
             }
-            _ = tick.tick() => write(&svc, &budget, &mut pending).await,
+            _ = tick.tick() => {
+                write(&svc, &budget, &pending).await;
+            }
             _ = returns.tick() => {
                 // Only once what was spent is written, or the ledger would
                 // count returned money that was in fact spent.
-                write(&svc, &budget, &mut pending).await;
-                if pending.records.is_empty() {
+                if write(&svc, &budget, &pending).await {
                     budget.return_idle(IDLE_RETURN, Period::containing(svc.now())).await;
                 }
             }
