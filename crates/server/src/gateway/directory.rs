@@ -8,8 +8,8 @@
 //! cached.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use keydesk_core::changes::{Change, ChangeFeed, FeedEvent};
@@ -28,15 +28,33 @@ const SETTINGS_TTL: Duration = Duration::from_secs(30);
 /// How many unknown hashes are remembered.
 const NEGATIVE_CAPACITY: u64 = 100_000;
 
+/// A cached value and when it was loaded.
+#[derive(Clone)]
+struct Fresh<T> {
+    value: T,
+    loaded: Instant,
+}
+
+impl<T: Clone> Fresh<T> {
+    fn new(value: T) -> Self {
+        Fresh { value, loaded: Instant::now() }
+    }
+    fn get(&self) -> Option<T> {
+        (self.loaded.elapsed() < SETTINGS_TTL).then(|| self.value.clone())
+    }
+}
+
 pub struct Directory {
     svc: Service,
     keys: Cache<KeyHash, Arc<GatewayKey>>,
     unknown: Cache<KeyHash, ()>,
     /// Key id → hash, to drop a key's entry when the key changes.
     hash_of: DashMap<Uuid, KeyHash>,
-    workspaces: Cache<Uuid, Option<Arc<GatewayWorkspace>>>,
-    organization: Cache<(), Arc<GatewayOrganization>>,
-    connectors: Cache<Uuid, Option<Arc<Connector>>>,
+    /// Settings, few and read by every request: plain maps, each entry
+    /// trusted for `SETTINGS_TTL` after its load.
+    workspaces: DashMap<Uuid, Fresh<Option<Arc<GatewayWorkspace>>>>,
+    organization: RwLock<Option<Fresh<Arc<GatewayOrganization>>>>,
+    connectors: DashMap<Uuid, Fresh<Option<Arc<Connector>>>>,
     /// Bumped by every change, so a load that overlapped one is not cached.
     epoch: AtomicU64,
 }
@@ -48,9 +66,9 @@ impl Directory {
             keys: Cache::builder().max_capacity(key_capacity).time_to_live(KEY_TTL).build(),
             unknown: Cache::builder().max_capacity(NEGATIVE_CAPACITY).time_to_live(KEY_TTL).build(),
             hash_of: DashMap::new(),
-            workspaces: Cache::builder().max_capacity(100_000).time_to_live(SETTINGS_TTL).build(),
-            organization: Cache::builder().max_capacity(1).time_to_live(SETTINGS_TTL).build(),
-            connectors: Cache::builder().max_capacity(100_000).time_to_live(SETTINGS_TTL).build(),
+            workspaces: DashMap::new(),
+            organization: RwLock::new(None),
+            connectors: DashMap::new(),
             epoch: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&dir);
@@ -72,9 +90,13 @@ impl Directory {
                 }
             }
             Change::AllKeys => self.forget_keys(),
-            Change::Workspace(id) => self.workspaces.invalidate(&id),
-            Change::Organization => self.organization.invalidate_all(),
-            Change::Connector(id) => self.connectors.invalidate(&id),
+            Change::Workspace(id) => {
+                self.workspaces.remove(&id);
+            }
+            Change::Organization => *self.organization.write().unwrap_or_else(|e| e.into_inner()) = None,
+            Change::Connector(id) => {
+                self.connectors.remove(&id);
+            }
         }
     }
 
@@ -82,9 +104,9 @@ impl Directory {
     pub fn clear(&self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.forget_keys();
-        self.workspaces.invalidate_all();
-        self.organization.invalidate_all();
-        self.connectors.invalidate_all();
+        self.workspaces.clear();
+        *self.organization.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.connectors.clear();
     }
 
     fn forget_keys(&self) {
@@ -120,37 +142,39 @@ impl Directory {
     }
 
     pub async fn organization(&self) -> Result<Arc<GatewayOrganization>> {
-        if let Some(o) = self.organization.get(&()) {
+        if let Some(o) = self.organization.read().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(Fresh::get) {
             return Ok(o);
         }
         let before = self.epoch();
         let org = Arc::new(self.svc.gateway_organization().await?);
         if self.epoch() == before {
-            self.organization.insert((), org.clone());
+            *self.organization.write().unwrap_or_else(|e| e.into_inner()) = Some(Fresh::new(org.clone()));
         }
         Ok(org)
     }
 
     pub async fn workspace(&self, id: Uuid) -> Result<Option<Arc<GatewayWorkspace>>> {
-        if let Some(w) = self.workspaces.get(&id) {
+        if let Some(w) = self.workspaces.get(&id).and_then(|f| f.get()) {
             return Ok(w);
         }
         let before = self.epoch();
         let ws = self.svc.gateway_workspace(id).await?.map(Arc::new);
         if self.epoch() == before {
-            self.workspaces.insert(id, ws.clone());
+            self.workspaces.insert(id, Fresh::new(ws.clone()));
         }
         Ok(ws)
     }
 
     pub async fn connector(&self, id: Uuid) -> Result<Option<Arc<Connector>>> {
-        if let Some(c) = self.connectors.get(&id) {
+        if let Some(c) = self.connectors.get(&id).and_then(|f| f.get()) {
             return Ok(c);
         }
         let before = self.epoch();
         let c = self.svc.gateway_connector(id).await?.map(Arc::new);
-        if self.epoch() == before {
-            self.connectors.insert(id, c.clone());
+        // Only connectors that exist are remembered: ids made up by a
+        // client cannot fill the map.
+        if c.is_some() && self.epoch() == before {
+            self.connectors.insert(id, Fresh::new(c.clone()));
         }
         Ok(c)
     }

@@ -37,10 +37,15 @@ pub fn tokens_of(usage: &Value) -> Option<Tokens> {
     Some(Tokens { input: input.max(0), output: output.max(0) })
 }
 
-/// The usage of a whole JSON response body.
+/// The usage of a whole JSON response body. Only `usage` is read; the rest
+/// of the body is skipped without being built.
 pub fn usage_of_body(body: &[u8]) -> Option<Tokens> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    tokens_of(v.get("usage")?)
+    #[derive(serde::Deserialize)]
+    struct WithUsage {
+        usage: Option<Value>,
+    }
+    let v: WithUsage = serde_json::from_slice(body).ok()?;
+    tokens_of(&v.usage?)
 }
 
 /// Bytes of generated text in a response or a stream chunk: the content of
