@@ -83,6 +83,12 @@ start() {
     PIDS+=($!)
 }
 
+# stop_last: stops the process started last.
+stop_last() {
+    kill "${PIDS[-1]}" 2>/dev/null || true
+    wait "${PIDS[-1]}" 2>/dev/null || true
+}
+
 # listening_url NAME: the URL from NAME's "listening on http://..." line.
 listening_url() {
     local url=
@@ -164,27 +170,27 @@ run_chat direct_peak peak "$UPSTREAM"
 run_chat gateway_peak peak "$URL" "$AUTH"
 run_chat direct_peer_rate "$PEER_RATE" "$UPSTREAM"
 run_chat gateway_peer_rate "$PEER_RATE" "$URL" "$AUTH"
-kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+stop_last
 
 keydesk big "$BIG_KEYS"
 AUTH="authorization: Bearer $KEY"
 curl -sf -H "$AUTH" "$URL/v1/models" >/dev/null
 measure health_1m -c "$CONNECTIONS" "$URL/health"
 measure models_1m -c "$CONNECTIONS" -H "$AUTH" "$URL/v1/models"
-kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+stop_last
 
 if [ "$PEERS" -eq 1 ]; then
     LITELLM_PORT=$(free_port)
     sed "s|UPSTREAM_URL|$UPSTREAM|" "$HERE/litellm.yaml.in" >"$WORK/litellm.yaml"
     say "starting LiteLLM's proxy"
-    (cd "$WORK" && start litellm env LITELLM_LOG=ERROR "$TARGET/bench-venv/bin/litellm" \
-        --config "$WORK/litellm.yaml" --host 127.0.0.1 --port "$LITELLM_PORT" --num_workers 1)
+    start litellm env LITELLM_LOG=ERROR "$TARGET/bench-venv/bin/litellm" \
+        --config "$WORK/litellm.yaml" --host 127.0.0.1 --port "$LITELLM_PORT" --num_workers 1
     wait_http "http://127.0.0.1:$LITELLM_PORT/health/liveliness"
     LITELLM="http://127.0.0.1:$LITELLM_PORT"
     curl -sf -H 'content-type: application/json' -d "$CHAT" "$LITELLM/v1/chat/completions" >/dev/null
     run_chat litellm_peer_rate "$PEER_RATE" "$LITELLM"
     run_chat litellm_peak peak "$LITELLM"
-    kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+    stop_last
 
     PORTKEY_PORT=$(free_port)
     say "starting Portkey's gateway"
@@ -199,4 +205,7 @@ if [ "$PEERS" -eq 1 ]; then
     run_chat portkey_peak peak "$PORTKEY" "${PK_HEADERS[@]}"
 fi
 
-python3 "$HERE/report.py" "$WORK" "$RATE" "$PEER_RATE" "$BIG_KEYS"
+# The raw runs are kept for a second look.
+KEEP="$TARGET/bench-gateway"
+rm -rf "$KEEP" && mkdir -p "$KEEP" && cp "$WORK"/*.json "$KEEP"/
+python3 "$HERE/report.py" "$KEEP" "$RATE" "$PEER_RATE" "$BIG_KEYS"

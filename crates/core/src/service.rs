@@ -57,16 +57,6 @@ pub struct OrganizationPatch {
     pub key_max_days: Option<Option<i32>>,
 }
 
-/// What the gateway learns from a presented secret.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KeyAuth {
-    pub key_id: Uuid,
-    pub workspace_id: Uuid,
-    pub owner_id: Uuid,
-    pub status: KeyStatus,
-    pub connector_scope: ConnectorScope,
-}
-
 /// One day's cost in a month's chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DailyCost {
@@ -272,16 +262,6 @@ struct AuditRow {
     target_id: Option<Uuid>,
     before_json: Option<String>,
     after_json: Option<String>,
-}
-
-#[derive(FromRow)]
-struct AuthRow {
-    id: Uuid,
-    workspace_id: Uuid,
-    owner_id: Uuid,
-    connector_scope: String,
-    expires_at: Option<i64>,
-    key_hash: Vec<u8>,
 }
 
 /// `true` when a key with `scope`, owned by `key_owner` in `key_workspace`,
@@ -1382,38 +1362,6 @@ impl Service {
         self.audit(&mut tx, Some(actor), "api_key.rotated", "api_key", Some(key_id), Some(&old), Some(&after)).await?;
         self.commit_announcing(tx, &[Change::Key(key_id)]).await?;
         Ok(CreatedKey { key, secret, expiration_clamped: clamped })
-    }
-
-    /// Looks up a presented secret for the gateway. Malformed secrets are
-    /// refused without touching the database. Unknown, deleted and past-grace
-    /// keys are `None`.
-    pub async fn authenticate_key(&self, secret: &str) -> Result<Option<KeyAuth>> {
-        if !crate::secret::checksum_ok(secret) {
-            return Ok(None);
-        }
-        let hash = self.inner.hasher.hash(secret);
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let row: Option<AuthRow> = tx
-            .opt(
-                "SELECT id, workspace_id, owner_id, connector_scope, expires_at, key_hash FROM api_keys \
-                 WHERE key_hash = $1 AND (delete_after IS NULL OR delete_after > $2)",
-                args![hash.clone(), ms(now)],
-            )
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        // The index found it by hash; compare again in constant time.
-        if !self.inner.hasher.matches(secret, &row.key_hash) {
-            return Ok(None);
-        }
-        let org = Self::require_org(&mut tx).await?;
-        Ok(Some(KeyAuth {
-            key_id: row.id,
-            workspace_id: row.workspace_id,
-            owner_id: row.owner_id,
-            status: policy::key_status(row.expires_at.map(from_ms), org.billing_active, now),
-            connector_scope: ConnectorScope::parse(&row.connector_scope).unwrap_or_default(),
-        }))
     }
 
     /// Removes keys whose rotation grace period has ended, each with an
