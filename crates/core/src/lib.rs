@@ -19,4 +19,4 @@ pub mod text;
 
 pub use error::{Error, ErrorCode, Result};
 pub use secret::{checksum_ok, ApiKeySecret, KeyHasher, Sensitive};
-pub use service::{can_use, Actor, DailyCost, NewUser, OrganizationPatch, Service};
+pub use service::{can_use, Actor, DailyCost, KeyAuth, NewUser, OrganizationPatch, Service};

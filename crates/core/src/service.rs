@@ -57,6 +57,16 @@ pub struct OrganizationPatch {
     pub key_max_days: Option<Option<i32>>,
 }
 
+/// What the gateway learns from a presented secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyAuth {
+    pub key_id: Uuid,
+    pub workspace_id: Uuid,
+    pub owner_id: Uuid,
+    pub status: KeyStatus,
+    pub connector_scope: ConnectorScope,
+}
+
 /// One day's cost in a month's chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DailyCost {
@@ -1362,6 +1372,23 @@ impl Service {
         self.audit(&mut tx, Some(actor), "api_key.rotated", "api_key", Some(key_id), Some(&old), Some(&after)).await?;
         self.commit_announcing(tx, &[Change::Key(key_id)]).await?;
         Ok(CreatedKey { key, secret, expiration_clamped: clamped })
+    }
+
+    /// Looks up a presented secret for the gateway. Malformed secrets are
+    /// refused without touching the database. Unknown, deleted and past-grace
+    /// keys are `None`.
+    pub async fn authenticate_key(&self, secret: &str) -> Result<Option<KeyAuth>> {
+        // The gateway's own lookup, with the status the key has now.
+        let Some(hash) = self.gateway_key_hash(secret) else { return Ok(None) };
+        let Some(key) = self.gateway_key(&hash).await? else { return Ok(None) };
+        let org = self.gateway_organization().await?;
+        Ok(Some(KeyAuth {
+            key_id: key.key_id,
+            workspace_id: key.workspace_id,
+            owner_id: key.owner_id,
+            status: policy::key_status(key.expires_at, org.billing_active, self.now()),
+            connector_scope: key.connector_scope,
+        }))
     }
 
     /// Removes keys whose rotation grace period has ended, each with an

@@ -62,9 +62,12 @@ fn remember(last: &Shared, headers: &HeaderMap, body: &Value) {
     l.body = Some(body.clone());
 }
 
-fn parse(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| (StatusCode::BAD_REQUEST, Json(json!({"error": {"type": "invalid_request_error", "message": e.to_string()}}))).into_response())
+fn parse(body: &Bytes) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| e.to_string())
+}
+
+fn bad_request(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": {"type": "invalid_request_error", "message": message}}))).into_response()
 }
 
 fn forced_status(headers: &HeaderMap) -> Option<Response> {
@@ -76,7 +79,7 @@ fn forced_status(headers: &HeaderMap) -> Option<Response> {
 async fn chat(State(last): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match parse(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     remember(&last, &headers, &body);
     if let Some(r) = forced_status(&headers) {
@@ -148,7 +151,7 @@ async fn chat(State(last): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
 async fn embeddings(State(last): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match parse(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     remember(&last, &headers, &body);
     if let Some(r) = forced_status(&headers) {
