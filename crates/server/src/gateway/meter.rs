@@ -5,10 +5,13 @@
 //! gives idle leased budget back to the ledger.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use crossbeam_queue::SegQueue;
+use dashmap::DashMap;
 use keydesk_core::ledger::{LeaseSpend, MeterBatch, Period};
 use keydesk_core::model::UsageRecord;
 use keydesk_core::Service;
@@ -17,8 +20,19 @@ use uuid::Uuid;
 
 use super::budget::{Budget, IDLE_RETURN};
 
-/// What was metered since the last write. Requests add to it under a short
-/// lock and wake nobody: the writer takes it whole on its next tick.
+/// What requests metered since the last write. Requests add to it without
+/// a lock every request would wait on, and wake nobody: the writer takes it
+/// on its next tick.
+#[derive(Default)]
+struct Shared {
+    /// Each request's usage, with what of its cost was paid from leases.
+    usage: SegQueue<(UsageRecord, Vec<LeaseSpend>)>,
+    /// The latest use of each key, in milliseconds since the epoch (0: not
+    /// used since the last write).
+    used: DashMap<Uuid, AtomicI64>,
+}
+
+/// One batch's worth, as the writer gathers it.
 #[derive(Default)]
 struct Pending {
     records: Vec<UsageRecord>,
@@ -31,19 +45,27 @@ impl Pending {
         self.records.is_empty() && self.lease_spent.is_empty() && self.used.is_empty()
     }
 
-    fn merge(&mut self, other: Pending) {
-        self.records.extend(other.records);
-        self.lease_spent.extend(other.lease_spent);
-        for (key, at) in other.used {
-            let e = self.used.entry(key).or_insert(at);
-            *e = (*e).max(at);
+    /// Moves what requests metered since the last take into this batch.
+    fn take_from(&mut self, shared: &Shared) {
+        while let Some((record, paid)) = shared.usage.pop() {
+            self.records.push(record);
+            self.lease_spent.extend(paid);
         }
+        for entry in shared.used.iter() {
+            let ms = entry.value().swap(0, Ordering::AcqRel);
+            if let Some(at) = (ms > 0).then(|| DateTime::from_timestamp_millis(ms)).flatten() {
+                let e = self.used.entry(*entry.key()).or_insert(at);
+                *e = (*e).max(at);
+            }
+        }
+        // Keys not used since the last take leave the map.
+        shared.used.retain(|_, ms| ms.load(Ordering::Acquire) != 0);
     }
 }
 
 #[derive(Clone)]
 pub struct Meter {
-    pending: Arc<Mutex<Pending>>,
+    shared: Arc<Shared>,
     /// Asks the writer to write at once, and answers when it has.
     flushes: mpsc::UnboundedSender<oneshot::Sender<()>>,
 }
@@ -51,29 +73,24 @@ pub struct Meter {
 impl Meter {
     /// Starts the writer task, which writes every `every`.
     pub fn start(svc: Service, budget: Arc<Budget>, every: Duration) -> (Meter, tokio::task::JoinHandle<()>) {
-        let pending = Arc::new(Mutex::new(Pending::default()));
+        let shared = Arc::new(Shared::default());
         let (flushes, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(svc, budget, pending.clone(), rx, every));
-        (Meter { pending, flushes }, task)
-    }
-
-    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+        let task = tokio::spawn(run(svc, budget, shared.clone(), rx, every));
+        (Meter { shared, flushes }, task)
     }
 
     pub fn usage(&self, record: UsageRecord, lease_spent: Vec<LeaseSpend>) {
-        let mut p = self.pending();
-        p.records.push(record);
-        p.lease_spent.extend(lease_spent);
+        self.shared.usage.push((record, lease_spent));
     }
 
     /// A key was used at `at`; only the latest use per key is written.
     pub fn used(&self, key: Uuid, at: DateTime<Utc>) {
-        let mut p = self.pending();
-        let e = p.used.entry(key).or_insert(at);
-        if *e < at {
-            *e = at;
+        let ms = at.timestamp_millis();
+        if let Some(latest) = self.shared.used.get(&key) {
+            latest.fetch_max(ms, Ordering::AcqRel);
+            return;
         }
+        self.shared.used.entry(key).or_insert_with(|| AtomicI64::new(0)).fetch_max(ms, Ordering::AcqRel);
     }
 
     /// Writes everything metered so far (tests, shutdown).
@@ -85,12 +102,14 @@ impl Meter {
     }
 }
 
-/// Writes what is pending; what cannot be written is kept for the next try.
-async fn write(svc: &Service, budget: &Budget, shared: &Mutex<Pending>) -> bool {
-    let taken = std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()));
-    if taken.is_empty() {
+/// Writes what requests metered, with what an earlier write left; what
+/// cannot be written stays in `pending` for the next try.
+async fn write(svc: &Service, budget: &Budget, shared: &Shared, pending: &mut Pending) -> bool {
+    pending.take_from(shared);
+    if pending.is_empty() {
         return true;
     }
+    let taken = std::mem::take(pending);
     let batch = MeterBatch { records: taken.records, lease_spent: taken.lease_spent, used: taken.used.into_iter().collect() };
     match svc.record_metered(&batch).await {
         Ok(()) => {
@@ -99,8 +118,7 @@ async fn write(svc: &Service, budget: &Budget, shared: &Mutex<Pending>) -> bool 
         }
         Err(e) => {
             tracing::error!(detail = %e.message, records = batch.records.len(), "writing usage failed; will retry");
-            let failed = Pending { records: batch.records, lease_spent: batch.lease_spent, used: batch.used.into_iter().collect() };
-            shared.lock().unwrap_or_else(|e| e.into_inner()).merge(failed);
+            *pending = Pending { records: batch.records, lease_spent: batch.lease_spent, used: batch.used.into_iter().collect() };
             false
         }
     }
@@ -109,10 +127,11 @@ async fn write(svc: &Service, budget: &Budget, shared: &Mutex<Pending>) -> bool 
 async fn run(
     svc: Service,
     budget: Arc<Budget>,
-    pending: Arc<Mutex<Pending>>,
+    shared: Arc<Shared>,
     mut flushes: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     every: Duration,
 ) {
+    let mut pending = Pending::default();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut returns = tokio::time::interval(Duration::from_secs(1));
@@ -122,19 +141,19 @@ async fn run(
             request = flushes.recv() => {
                 let Some(done) = request else {
                     // Every meter handle is gone: the gateway stopped.
-                    write(&svc, &budget, &pending).await;
+                    write(&svc, &budget, &shared, &mut pending).await;
                     return;
                 };
-                write(&svc, &budget, &pending).await;
+                write(&svc, &budget, &shared, &mut pending).await;
                 let _ = done.send(());
             }
             _ = tick.tick() => {
-                write(&svc, &budget, &pending).await;
+                write(&svc, &budget, &shared, &mut pending).await;
             }
             _ = returns.tick() => {
                 // Only once what was spent is written, or the ledger would
                 // count returned money that was in fact spent.
-                if write(&svc, &budget, &pending).await {
+                if write(&svc, &budget, &shared, &mut pending).await {
                     budget.return_idle(IDLE_RETURN, Period::containing(svc.now())).await;
                 }
             }
