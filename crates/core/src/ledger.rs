@@ -228,9 +228,18 @@ impl Service {
     }
 
     /// Records one request's usage reported from outside the gateway (the
-    /// usage-events endpoint), like a one-record batch.
+    /// usage-events endpoint), like a one-record batch. Such spend was
+    /// leased by nobody, so the budgets it counts against are announced as
+    /// changed: gateway replicas give back what they hold of them and lease
+    /// again against what is left.
     pub async fn record_usage(&self, rec: &UsageRecord) -> Result<()> {
-        self.record_metered(&MeterBatch { records: vec![rec.clone()], lease_spent: vec![], used: vec![(rec.key_id, rec.at)] }).await
+        self.record_metered(&MeterBatch { records: vec![rec.clone()], lease_spent: vec![], used: vec![(rec.key_id, rec.at)] }).await?;
+        let tx = self.begin().await?;
+        self.commit_announcing(
+            tx,
+            &[crate::changes::Change::Organization, crate::changes::Change::Workspace(rec.workspace_id), crate::changes::Change::Key(rec.key_id)],
+        )
+        .await
     }
 
     /// Writes a batch of metered work in one transaction: the usage records

@@ -228,6 +228,31 @@ async fn a_spent_workspace_limit_answers_429_until_the_first_instant_of_next_mon
 }
 
 #[tokio::test]
+async fn usage_reported_from_outside_counts_against_budget_this_replica_already_holds() {
+    let t = gateway().await;
+    let ws = default_workspace(&t).await;
+    let patch = WorkspacePatch { monthly_spend_limit_micros: Some(Some(1_000_000)), ..Default::default() };
+    t.svc.update_workspace(&t.admin, ws, patch).await.unwrap();
+    let (id, secret) = key(&t).await;
+    // The first request leases a slice of the workspace's budget.
+    assert_eq!(models(&t, &secret).await.0, StatusCode::OK);
+    // An importer reports the whole limit as spent elsewhere.
+    let (status, body) = t
+        .call_with(
+            "POST",
+            "/v1/admin/usage-events",
+            None,
+            Some(json!({"key_id": id, "model": "mistral-small-latest", "input_tokens": 1, "output_tokens": 1, "cost": 1.0})),
+            &[("x-api-key", &t.svc.create_admin_key(&t.admin, "importer", None).await.unwrap().secret.expose().clone())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The slice held before is not spent on top of it.
+    let (status, _, body) = models(&t, &secret).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "workspace_spend_limit_exceeded"));
+}
+
+#[tokio::test]
 async fn a_spent_organization_limit_answers_429_with_its_own_code() {
     let t = gateway().await;
     let ws = default_workspace(&t).await;
