@@ -806,6 +806,28 @@ pub struct KeyPatchIn {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<f64>)]
     pub monthly_budget: Option<Option<f64>>,
+    /// Any other field sent; settings fixed at creation are refused.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+impl KeyPatchIn {
+    /// A key's workspace, owner, product, scope and expiry are set once, at
+    /// creation: a patch that names one is refused, naming it, rather than
+    /// half applied.
+    pub const FIXED_AT_CREATION: [&'static str; 8] =
+        ["workspace_uuid", "workspace_id", "user_id", "product", "connector_scope", "expiration", "expiration_date", "key"];
+
+    pub fn check_fixed_fields(&self) -> Result<(), crate::error::ApiError> {
+        match Self::FIXED_AT_CREATION.iter().find(|f| self.other.contains_key(**f)) {
+            Some(field) => Err(crate::error::ApiError::validation(
+                field,
+                format!("{field} cannot be changed after the key is created; create a new key (or rotate this one) instead"),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 // ---------------------------------------------------------------- limits and usage

@@ -196,3 +196,36 @@ async fn the_key_list_filters_by_status_product_and_idle_days() {
     let (s, bad) = t.call("GET", "/v1/admin/api-keys?status=lost", k, None).await;
     assert_eq!((s.as_u16(), bad["error"]["field"].as_str()), (422, Some("query")));
 }
+
+#[tokio::test]
+async fn a_key_patch_naming_a_setting_fixed_at_creation_is_refused_naming_it_and_changes_nothing() {
+    let t = test_app().await;
+    let admin_key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
+    let k = Some(admin_key.secret.expose().as_str());
+    let ws = t.svc.list_workspaces(&t.admin).await.unwrap()[0].id;
+    let other = t.svc.create_workspace(&t.admin, keydesk_core::model::NewWorkspace { name: "Other".into(), ..Default::default() }).await.unwrap();
+    let key = t
+        .svc
+        .create_key(&t.admin, keydesk_core::model::NewKey { workspace_id: ws, name: Some("before".into()), ..Default::default() })
+        .await
+        .unwrap();
+    let path = format!("/v1/admin/api-keys/{}", key.key.key_id);
+    for (field, value) in [
+        ("workspace_uuid", json!(other.id)),
+        ("expiration", json!("2030-01-01")),
+        ("connector_scope", json!("private_and_shared")),
+        ("product", json!("Vibe")),
+        ("user_id", json!(t.admin.user_id)),
+    ] {
+        let mut body = json!({"name": "after"});
+        body[field] = value;
+        let (s, b) = t.call("PATCH", &path, k, Some(body)).await;
+        assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some(field)), "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("cannot be changed"), "{b}");
+    }
+    let unchanged = t.svc.get_key(&t.admin, key.key.key_id).await.unwrap();
+    assert_eq!((unchanged.name.as_deref(), unchanged.workspace_id), (Some("before"), ws), "nothing of a refused patch was applied");
+    // The name alone is still changed as before.
+    let (s, b) = t.call("PATCH", &path, k, Some(json!({"name": "after"}))).await;
+    assert_eq!((s.as_u16(), b["name"].as_str()), (200, Some("after")), "{b}");
+}

@@ -61,6 +61,7 @@ pub async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<
 #[utoipa::path(patch, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
     request_body = KeyPatchIn, responses((status = 200, body = ApiKeyOut)))]
 pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>, Json(body): Json<KeyPatchIn>) -> ApiResult<Json<ApiKeyOut>> {
+    body.check_fixed_fields()?;
     let patch = KeyPatch {
         name: body.name,
         monthly_budget_micros: body.monthly_budget.map(|b| b.map(|v| usd_to_micros("monthly_budget", v)).transpose()).transpose()?,
