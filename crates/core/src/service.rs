@@ -651,6 +651,16 @@ impl Service {
         if before.org_role == OrgRole::Admin && Self::admin_count(&mut tx).await? <= 1 {
             return Err(Error::validation("user_id", "the organization must keep at least one admin"));
         }
+        // The user's keys go with them, each with its own audit entry (not
+        // silently by the foreign key's cascade).
+        let rows: Vec<KeyRow> = tx.all(&format!("{KEY_SELECT} WHERE k.owner_id = $1 ORDER BY k.created_at"), args![id]).await?;
+        let billing_active = Self::org_in(&mut tx).await?.is_none_or(|o| o.billing_active);
+        for row in rows {
+            let key = self.key_from_row(row, billing_active, false);
+            tx.exec("DELETE FROM api_keys WHERE id = $1", args![key.key_id]).await?;
+            let after = serde_json::json!({ "reason": "owner_removed", "owner_id": id });
+            self.audit(&mut tx, Some(actor), "api_key.deleted", "api_key", Some(key.key_id), Some(&key), Some(&after)).await?;
+        }
         tx.exec("DELETE FROM users WHERE id = $1", args![id]).await?;
         self.audit(&mut tx, Some(actor), "user.removed", "user", Some(id), Some(&before), None::<&()>).await?;
         self.commit_announcing(tx, &[Change::AllKeys]).await?;

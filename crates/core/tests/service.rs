@@ -1015,3 +1015,41 @@ async fn opening_the_database_purges_keys_whose_grace_ended_while_closed() {
     assert_eq!(events[0].actor_id, None);
     assert_eq!(reopened.purge_rotated_keys().await.unwrap(), 0, "already purged at open");
 }
+
+#[tokio::test]
+async fn removing_a_user_records_the_deletion_of_each_of_their_keys() {
+    for env in envs().await {
+        let ws = env.svc.list_workspaces(&env.admin).await.unwrap()[0].id;
+        let u = env
+            .svc
+            .create_user(&env.admin, NewUser { email: "leaver@example.com".into(), name: "Leaver".into(), org_role: OrgRole::Member })
+            .await
+            .unwrap();
+        env.svc.add_member(&env.admin, ws, u.id, WorkspaceRole::Member).await.unwrap();
+        let mut theirs = vec![];
+        for name in ["ci", "laptop"] {
+            let k = NewKey { user_id: Some(u.id), ..new_key(ws, name) };
+            theirs.push(env.svc.create_key(&env.admin, k).await.unwrap().key.key_id);
+        }
+        let mine = env.svc.create_key(&env.admin, new_key(ws, "admin's")).await.unwrap().key.key_id;
+
+        env.svc.remove_user(&env.admin, u.id).await.unwrap();
+
+        let deleted = env
+            .svc
+            .list_audit(&env.admin, AuditFilter { action: Some("api_key.deleted".into()), ..Default::default() })
+            .await
+            .unwrap();
+        let mut targets: Vec<Uuid> = deleted.iter().filter_map(|e| e.target_id).collect();
+        targets.sort();
+        theirs.sort();
+        assert_eq!(targets, theirs, "one entry per key of the removed user, {}", env.label);
+        for e in &deleted {
+            assert_eq!(e.actor_id, Some(env.admin.user_id));
+            assert_eq!(e.after.as_ref().unwrap()["reason"], "owner_removed");
+            assert_eq!(e.before.as_ref().unwrap()["name"].as_str().map(|n| ["ci", "laptop"].contains(&n)), Some(true), "{:?}", e.before);
+        }
+        let page = env.svc.list_keys(&env.admin, KeyFilter { workspace_id: Some(ws), ..Default::default() }).await.unwrap();
+        assert_eq!(page.keys.iter().map(|k| k.key_id).collect::<Vec<_>>(), vec![mine], "{}", env.label);
+    }
+}
