@@ -7,6 +7,8 @@
 #   setup       scripts/setup.sh (missing system packages, tauri-driver, npm ci)
 #   ui build    npm run build in ui/ (the desktop app embeds ui/dist, so this
 #               comes before anything that compiles the app crate)
+#   ui types    npm run check in ui/ (svelte-check: TypeScript in .svelte
+#               files and modules alike)
 #   ui tests    npm test in ui/ (Vitest)
 #   rust build  compile every workspace test target
 #   rust tests  cargo test --workspace next to a throwaway PostgreSQL server
@@ -101,6 +103,7 @@ in_dir() ( cd "$1" && shift && "$@" )
 
 stage "setup"      bash scripts/setup.sh
 stage "ui build"   in_dir ui npm run build
+stage "ui types"   in_dir ui npm run check
 stage "ui tests"   in_dir ui npm test
 stage "rust build" cargo test --workspace --locked "${APP_FEATURES[@]}" --no-run
 stage "rust tests" bash scripts/with-postgres.sh bash scripts/with-redis.sh \
