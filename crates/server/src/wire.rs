@@ -919,6 +919,23 @@ pub struct VibeCodeUsageData {
     pub audio_characters: ModelUsageData,
 }
 
+/// `PriceData`: one unit price.
+#[derive(Serialize, ToSchema)]
+pub struct PriceOut {
+    /// `api_tokens`.
+    pub event_type: Option<String>,
+    /// The model id.
+    pub billing_metric: String,
+    /// `input` or `output` tokens.
+    pub billing_group: String,
+    /// Always `global`.
+    pub api_zone: String,
+    /// Always `standard`.
+    pub service_tier: String,
+    /// USD per token, as an exact decimal string.
+    pub price: String,
+}
+
 /// `UsageOUTJSON`. Keydesk meters chat/completion requests only; the other
 /// categories are present and empty.
 #[derive(Serialize, ToSchema)]
@@ -940,8 +957,8 @@ pub struct UsageOut {
     pub end_date: DateTime<Utc>,
     pub currency: Option<String>,
     pub currency_symbol: Option<String>,
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub prices: Option<Vec<serde_json::Value>>,
+    /// The gateway's prices; null when this server runs no gateway.
+    pub prices: Option<Vec<PriceOut>>,
     /// Keydesk: total cost of the month in USD.
     pub total_cost: f64,
 }

@@ -361,3 +361,29 @@ async fn metrics_count_requests_by_route_and_status_and_refusals_by_reason() {
         assert!(page.contains(line), "missing {line} in\n{page}");
     }
 }
+
+#[tokio::test]
+async fn the_usage_report_lists_the_prices_usage_is_charged_at() {
+    let t = gateway().await;
+    let admin_key = t.svc.create_admin_key(&t.admin, "reports", None).await.unwrap();
+    let (status, report) = t.call("GET", "/v1/admin/usage", Some(admin_key.secret.expose()), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let prices = report["prices"].as_array().unwrap();
+    let price = |model: &str, group: &str| {
+        prices.iter().find(|p| p["billing_metric"] == model && p["billing_group"] == group).map(|p| p["price"].clone())
+    };
+    // 0.1 and 0.3 USD per million tokens in the built-in catalogue.
+    assert_eq!(price("mistral-small-latest", "input"), Some(json!("0.0000001")));
+    assert_eq!(price("mistral-small-latest", "output"), Some(json!("0.0000003")));
+    assert_eq!(price("mistral-large-latest", "output"), Some(json!("0.000006")));
+    assert!(prices.iter().all(|p| p["event_type"] == "api_tokens" && p["api_zone"] == "global" && p["service_tier"] == "standard"));
+
+    let (_, limits) = t.call("GET", "/v1/admin/spend-limit", Some(admin_key.secret.expose()), None).await;
+    assert!(limits["limits"]["completion"]["vibe_usage"].is_null(), "not a made-up 0: {limits}");
+
+    // A server without a gateway has no prices to tell.
+    let plain = common::test_app().await;
+    let key = plain.svc.create_admin_key(&plain.admin, "reports", None).await.unwrap();
+    let (_, report) = plain.call("GET", "/v1/admin/usage", Some(key.secret.expose()), None).await;
+    assert!(report["prices"].is_null(), "{report}");
+}

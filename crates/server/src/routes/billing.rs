@@ -50,7 +50,8 @@ async fn limits(st: &AppState, caller: &Caller) -> ApiResult<LimitsOut> {
                 no_monthly_limit: limit.is_none(),
                 monthly_limit_reached: limit.is_some_and(|l| spent >= l),
                 usage: Some(usd(spent)),
-                vibe_usage: Some(0.0),
+                // Vibe keys' spend is part of `usage`; it is not told apart.
+                vibe_usage: None,
                 total_usage: Some(usd(spent)),
                 usage_limit: limit.map(usd),
             },
@@ -141,6 +142,7 @@ pub async fn usage(State(st): State<AppState>, caller: Caller, Query(q): Query<U
         fine_tuning: Default::default(),
         audio: Default::default(),
         audio_characters: Default::default(),
+        // The spec fixes this legacy field at 0.
         vibe_usage: 0.0,
         vibe_code: Default::default(),
         chat: Default::default(),
@@ -151,9 +153,36 @@ pub async fn usage(State(st): State<AppState>, caller: Caller, Query(q): Query<U
         end_date: end,
         currency: Some(CURRENCY.into()),
         currency_symbol: Some("$".into()),
-        prices: Some(vec![]),
+        prices: st.gateway.as_ref().map(|gw| token_prices(&gw.config)),
         total_cost: usd(total),
     }))
+}
+
+/// The gateway's catalogue as `PriceData`: an input and an output price per
+/// model, in USD per token (what usage is charged at). `null` in the report
+/// when this server runs no gateway.
+fn token_prices(config: &crate::gateway::config::Config) -> Vec<PriceOut> {
+    let per_token = |micros_per_million: i64| {
+        // micro-USD per million tokens is 1e-12 USD per token: exact decimals.
+        let whole = micros_per_million / 1_000_000_000_000;
+        let frac = micros_per_million % 1_000_000_000_000;
+        let s = format!("{whole}.{frac:012}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    };
+    config
+        .models
+        .iter()
+        .flat_map(|m| {
+            [("input", m.input_price_micros), ("output", m.output_price_micros)].map(|(group, micros)| PriceOut {
+                event_type: Some("api_tokens".into()),
+                billing_metric: m.config.id.clone(),
+                billing_group: group.into(),
+                api_zone: "global".into(),
+                service_tier: "standard".into(),
+                price: per_token(micros),
+            })
+        })
+        .collect()
 }
 
 /// Events scanned at most to answer one audit query.
