@@ -488,3 +488,41 @@ pub struct AuditFilter {
     #[serde(default)]
     pub offset: Option<i64>,
 }
+
+/// A query of the audit log beyond `AuditFilter`: several actions or target
+/// types at once, people or the system, oldest first. Filtered, sorted and
+/// paged by the database, so any page of any size of log can be reached.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditQuery {
+    pub actor_id: Option<Uuid>,
+    /// Any of these actions; empty: every action.
+    pub actions: Vec<String>,
+    pub target_id: Option<Uuid>,
+    /// Any of these target types; empty: every type.
+    pub target_types: Vec<String>,
+    /// `Some(true)`: only what people did; `Some(false)`: only what the
+    /// system did (no actor).
+    pub by_person: Option<bool>,
+    /// At or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Before.
+    pub until: Option<DateTime<Utc>>,
+    pub oldest_first: bool,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+impl From<AuditFilter> for AuditQuery {
+    fn from(f: AuditFilter) -> Self {
+        AuditQuery {
+            actor_id: f.actor_id,
+            actions: f.action.into_iter().collect(),
+            target_id: f.target_id,
+            since: f.since,
+            until: f.until,
+            limit: f.limit,
+            offset: f.offset,
+            ..Default::default()
+        }
+    }
+}

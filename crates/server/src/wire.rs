@@ -1143,43 +1143,50 @@ pub struct AuditLogOut {
 
 /// Core's audit action → the platform's event type. Actions without an
 /// equivalent in the platform's enum are not listed by `/v1/admin/audit-logs`.
+/// Keydesk's audit actions that have a platform event type, with it.
+/// Actions missing here (key renames, budgets, sign-outs) are not listed in
+/// the platform's audit log.
+pub const AUDIT_EVENT_TYPES: &[(&str, &str)] = &[
+    ("organization.created", "organization.create"),
+    ("organization.updated", "organization.update"),
+    ("user.created", "user.create"),
+    ("user.removed", "user.delete"),
+    ("user.role_changed", "user.organization.role.update"),
+    ("user.signed_in", "user.log_in"),
+    ("user.password_changed", "user.password.update"),
+    ("user.password_reset", "user.password.update"),
+    ("workspace.created", "workspace.create"),
+    ("workspace.updated", "workspace.update"),
+    ("workspace.deleted", "workspace.delete"),
+    ("workspace.member_added", "workspace.member.add"),
+    ("workspace.member_removed", "workspace.member.remove"),
+    ("workspace.member_role_changed", "workspace.member.role.update"),
+    ("api_key.created", "api_key.create"),
+    ("api_key.rotated", "api_key.rotate"),
+    ("api_key.deleted", "api_key.delete"),
+    ("admin_api_key.created", "admin_api_key.created"),
+    ("admin_api_key.deleted", "admin_api_key.delete"),
+    ("connector.created", "integration.created"),
+    ("connector.visibility_changed", "integration.updated"),
+    ("connector.deleted", "integration.deleted"),
+];
+
 pub fn event_type_of(action: &str) -> Option<&'static str> {
-    Some(match action {
-        "organization.created" => "organization.create",
-        "organization.updated" => "organization.update",
-        "user.created" => "user.create",
-        "user.removed" => "user.delete",
-        "user.role_changed" => "user.organization.role.update",
-        "user.signed_in" => "user.log_in",
-        "user.password_changed" | "user.password_reset" => "user.password.update",
-        "workspace.created" => "workspace.create",
-        "workspace.updated" => "workspace.update",
-        "workspace.deleted" => "workspace.delete",
-        "workspace.member_added" => "workspace.member.add",
-        "workspace.member_removed" => "workspace.member.remove",
-        "workspace.member_role_changed" => "workspace.member.role.update",
-        "api_key.created" => "api_key.create",
-        "api_key.rotated" => "api_key.rotate",
-        "api_key.deleted" => "api_key.delete",
-        "admin_api_key.created" => "admin_api_key.created",
-        "admin_api_key.deleted" => "admin_api_key.delete",
-        "connector.created" => "integration.created",
-        "connector.visibility_changed" => "integration.updated",
-        "connector.deleted" => "integration.deleted",
-        _ => return None,
-    })
+    AUDIT_EVENT_TYPES.iter().find(|(a, _)| *a == action).map(|(_, t)| *t)
 }
 
+/// Keydesk's audit target types with the platform's name for each.
+pub const AUDIT_TARGET_TYPES: &[(&str, &str)] = &[
+    ("user", "USER"),
+    ("organization", "ORGANIZATION"),
+    ("workspace", "WORKSPACE"),
+    ("api_key", "API_KEY"),
+    ("admin_api_key", "ADMIN_API_KEY"),
+    ("connector", "INTEGRATION"),
+];
+
 pub fn target_type_of(target: &str) -> &'static str {
-    match target {
-        "user" => "USER",
-        "organization" => "ORGANIZATION",
-        "workspace" => "WORKSPACE",
-        "api_key" => "API_KEY",
-        "admin_api_key" => "ADMIN_API_KEY",
-        "connector" => "INTEGRATION",
-        _ => "ORGANIZATION",
-    }
+    AUDIT_TARGET_TYPES.iter().find(|(t, _)| *t == target).map_or("ORGANIZATION", |(_, p)| *p)
 }
 
 /// A stable integer id for an event (its uuid's top 53 bits, so it stays

@@ -229,3 +229,39 @@ async fn a_key_patch_naming_a_setting_fixed_at_creation_is_refused_naming_it_and
     let (s, b) = t.call("PATCH", &path, k, Some(json!({"name": "after"}))).await;
     assert_eq!((s.as_u16(), b["name"].as_str()), (200, Some("after")), "{b}");
 }
+
+#[tokio::test]
+async fn the_platform_audit_log_reaches_the_oldest_events_of_a_long_history() {
+    let t = test_app().await;
+    let admin_key = t.svc.create_admin_key(&t.admin, "audit", None).await.unwrap();
+    let k = Some(admin_key.secret.expose().as_str());
+    // 10,500 newer events on top of the organization's creation.
+    let at = t.clock.now().timestamp_millis();
+    for _ in 0..21 {
+        let mut sql = String::from("INSERT INTO audit_log (id, at, actor_id, action, target_type) VALUES ");
+        let mut args = vec![];
+        for i in 0..500 {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, 'workspace.updated', 'workspace')", i * 3 + 1, i * 3 + 2, i * 3 + 3));
+            args.extend(keydesk_core::args![uuid::Uuid::new_v4(), at, t.admin.user_id]);
+        }
+        let mut tx = t.svc.db().begin().await.unwrap();
+        tx.exec(&sql, args).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let (s, oldest) = t.call("GET", "/v1/admin/audit-logs?sort=ascending&limit=2", k, None).await;
+    assert_eq!(s, 200, "{oldest}");
+    let types: Vec<&str> = oldest.as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["organization.create", "user.create"], "the first events, not the oldest of the newest 10,000");
+
+    // Filters combine in the query: one event type among 10,500 others.
+    let (_, created) = t.call("GET", "/v1/admin/audit-logs?event_type=organization.create&event_type=admin_api_key.created", k, None).await;
+    let types: Vec<&str> = created.as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["admin_api_key.created", "organization.create"], "newest first");
+    let (_, none) = t.call("GET", "/v1/admin/audit-logs?actor_type=OTHER", k, None).await;
+    assert_eq!(none, json!([]), "nothing here was done by the system");
+    let (_, by_type) = t.call("GET", "/v1/admin/audit-logs?target_type=ADMIN_API_KEY", k, None).await;
+    assert_eq!(by_type.as_array().unwrap().len(), 1);
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use axum::extract::{RawQuery, State};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use keydesk_core::authz::Action;
-use keydesk_core::model::{AuditFilter, Plan};
+use keydesk_core::model::{AuditFilter, AuditQuery, Plan};
 use keydesk_core::{policy, OrganizationPatch};
 use uuid::Uuid;
 
@@ -185,10 +185,8 @@ fn token_prices(config: &crate::gateway::config::Config) -> Vec<PriceOut> {
         .collect()
 }
 
-/// Events scanned at most to answer one audit query.
-const AUDIT_SCAN_CAP: i64 = 10_000;
-
-struct AuditQuery {
+/// The platform's audit-log query, as sent.
+struct AuditLogQuery {
     actor_types: Vec<String>,
     event_types: Vec<String>,
     target_types: Vec<String>,
@@ -199,8 +197,8 @@ struct AuditQuery {
     limit: usize,
 }
 
-fn parse_audit_query(raw: Option<&str>) -> ApiResult<AuditQuery> {
-    let mut q = AuditQuery {
+fn parse_audit_query(raw: Option<&str>) -> ApiResult<AuditLogQuery> {
+    let mut q = AuditLogQuery {
         actor_types: vec![],
         event_types: vec![],
         target_types: vec![],
@@ -257,42 +255,44 @@ fn parse_audit_query(raw: Option<&str>) -> ApiResult<AuditQuery> {
 pub async fn audit_logs(State(st): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Json<Vec<AuditLogOut>>> {
     let q = parse_audit_query(raw.as_deref())?;
     check_org(&caller.actor, Action::ViewAuditLog)?;
+    // The platform's names, turned into Keydesk's for the database to filter by.
+    let actions: Vec<String> = AUDIT_EVENT_TYPES
+        .iter()
+        .filter(|(_, t)| q.event_types.is_empty() || q.event_types.iter().any(|e| e == t))
+        .map(|(a, _)| (*a).to_owned())
+        .collect();
+    let target_types: Vec<String> = AUDIT_TARGET_TYPES
+        .iter()
+        .filter(|(_, p)| q.target_types.iter().any(|t| t == p))
+        .map(|(t, _)| (*t).to_owned())
+        .collect();
+    let people = q.actor_types.iter().any(|t| t == "HUMAN");
+    let system = q.actor_types.iter().any(|t| t == "OTHER");
+    let nothing_matches = actions.is_empty()
+        || (!q.target_types.is_empty() && target_types.is_empty())
+        || (!q.actor_types.is_empty() && !people && !system);
+    if nothing_matches {
+        return Ok(Json(vec![]));
+    }
+    let query = AuditQuery {
+        actor_id: q.actor,
+        actions,
+        target_types,
+        by_person: if people == system { None } else { Some(people) },
+        since: q.after,
+        until: q.before,
+        oldest_first: q.ascending,
+        limit: Some(q.limit as i64),
+        ..Default::default()
+    };
     let org = st.svc.organization().await?.map(|o| o.id);
-    let mut out = vec![];
-    let mut offset = 0i64;
-    let page = 500i64;
-    loop {
-        let filter = AuditFilter {
-            actor_id: q.actor,
-            since: q.after,
-            until: q.before,
-            limit: Some(page),
-            offset: Some(offset),
-            ..Default::default()
-        };
-        let events = st.svc.list_audit(&caller.actor, filter).await?;
-        let n = events.len() as i64;
-        for e in &events {
-            let Some(event_type) = event_type_of(&e.action) else { continue };
-            let item = AuditLogOut::from_event(e, event_type, org);
-            let keep = (q.actor_types.is_empty() || q.actor_types.contains(&item.actor_type))
-                && (q.event_types.is_empty() || q.event_types.iter().any(|t| t == event_type))
-                && (q.target_types.is_empty() || q.target_types.contains(&item.target_type));
-            if keep {
-                out.push(item);
-            }
-        }
-        offset += n;
-        let enough = !q.ascending && out.len() >= q.limit;
-        if n < page || enough || offset >= AUDIT_SCAN_CAP {
-            break;
-        }
-    }
-    if q.ascending {
-        out.reverse();
-    }
-    out.truncate(q.limit);
-    Ok(Json(out))
+    let events = st.svc.query_audit(&caller.actor, query).await?;
+    Ok(Json(
+        events
+            .iter()
+            .filter_map(|e| event_type_of(&e.action).map(|t| AuditLogOut::from_event(e, t, org)))
+            .collect(),
+    ))
 }
 
 /// Keydesk: the organization, its plan, billing state and policies.
