@@ -1,7 +1,8 @@
 //! Key operations at the scale of a large organization: 1,000,000 keys in
 //! 10,000 workspaces, on SQLite and (when KEYDESK_BENCH_POSTGRES_URL is set)
-//! PostgreSQL. Measures creating a key, looking a key up by its secret, and
-//! filtered pages of 100. Sizes can be lowered with KEYDESK_BENCH_KEYS and
+//! PostgreSQL. Measures creating a key, looking a key up by its secret,
+//! filtered pages of 100, a user's memberships and the organization's month
+//! spend. Sizes can be lowered with KEYDESK_BENCH_KEYS and
 //! KEYDESK_BENCH_WORKSPACES for a quick run.
 
 use std::time::Instant;
@@ -25,6 +26,8 @@ struct Seeded {
     svc: Service,
     admin: Actor,
     workspace: Uuid,
+    /// A user who belongs to one workspace in every 1,000.
+    member: Uuid,
     secrets: Vec<String>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -133,7 +136,7 @@ async fn seed(label: &'static str, url: String, dir: Option<tempfile::TempDir>) 
         secrets.push(k.secret.expose().clone());
     }
     eprintln!("[{label}] seeded {n_keys} keys in {n_ws} workspaces in {:.1?}", started.elapsed());
-    Seeded { label, svc, admin, workspace, secrets, _dir: dir }
+    Seeded { label, svc, admin, workspace, member: users[0], secrets, _dir: dir }
 }
 
 const KEY_COLS: &str = "api_keys (id, workspace_id, owner_id, name, name_folded, hidden_key, last4_folded, key_hash, product, \
@@ -180,6 +183,13 @@ fn bench_keys(c: &mut Criterion) {
                 let secret = s.secrets[i].clone();
                 async move { assert!(s.svc.authenticate_key(&secret).await.unwrap().is_some()) }
             })
+        });
+        // Reads that once took one query per workspace.
+        g.bench_function("user_memberships", |b| {
+            b.to_async(&rt).iter(|| async { s.svc.user_memberships(&s.admin, s.member).await.unwrap() })
+        });
+        g.bench_function("organization_month_spend", |b| {
+            b.to_async(&rt).iter(|| async { s.svc.organization_spend(&s.admin, Utc::now()).await.unwrap() })
         });
         let pages: Vec<(&str, KeyFilter)> = vec![
             ("page_unfiltered", KeyFilter::default()),

@@ -716,6 +716,34 @@ impl Service {
         Ok(rows.into_iter().map(WorkspaceRow::into_model).collect())
     }
 
+    /// The workspaces `user_id` belongs to, with their role there, among
+    /// those whose members the actor may see (organization admins: all;
+    /// others: the ones they belong to themselves). Two queries, however
+    /// many workspaces there are.
+    pub async fn user_memberships(&self, actor: &Actor, user_id: Uuid) -> Result<Vec<(Workspace, WorkspaceRole)>> {
+        let mut tx = self.begin().await?;
+        let sees_all = authorize(Subject::organization(actor.org_role), Action::ViewMembers).is_allowed();
+        let rows: Vec<WorkspaceRow> = tx
+            .all(
+                &format!(
+                    "{WORKSPACE_SELECT} WHERE w.id IN (SELECT workspace_id FROM workspace_members WHERE user_id = $1) \
+                     AND ($2 OR w.id IN (SELECT workspace_id FROM workspace_members WHERE user_id = $3)) \
+                     ORDER BY w.is_default DESC, w.name_folded"
+                ),
+                args![user_id, sees_all, actor.user_id],
+            )
+            .await?;
+        let roles: Vec<(Uuid, String)> =
+            tx.all("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1", args![user_id]).await?;
+        let role_of: std::collections::HashMap<Uuid, WorkspaceRole> =
+            roles.into_iter().filter_map(|(ws, r)| WorkspaceRole::from_code(&r).map(|r| (ws, r))).collect();
+        Ok(rows
+            .into_iter()
+            .map(WorkspaceRow::into_model)
+            .filter_map(|ws| role_of.get(&ws.id).map(|r| (ws, *r)))
+            .collect())
+    }
+
     pub async fn get_workspace(&self, actor: &Actor, id: Uuid) -> Result<Workspace> {
         let mut tx = self.begin().await?;
         let subject = Self::subject(&mut tx, actor, id, false).await?;
@@ -1582,6 +1610,16 @@ impl Service {
             input_tokens: input,
             output_tokens: output,
         })
+    }
+
+    /// The organization's spend in the calendar month (UTC) containing
+    /// `at`: every usage record of the month, of workspaces deleted since
+    /// too — the spend ledger's sum, which the organization's limit is
+    /// checked against, read in one row however many workspaces there are.
+    pub async fn organization_spend(&self, actor: &Actor, at: DateTime<Utc>) -> Result<i64> {
+        authorize(Subject::organization(actor.org_role), Action::ViewUsage).check()?;
+        let org = self.gateway_organization().await?;
+        self.ledger_committed(crate::ledger::SpendScope::Organization(org.id), crate::ledger::Period::containing(at)).await
     }
 
     /// Cost per day (UTC) of a workspace in the month containing `at`.

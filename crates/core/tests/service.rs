@@ -1114,3 +1114,69 @@ async fn the_audit_log_is_filtered_ordered_and_paged_by_the_database_however_lon
         assert_eq!(last_seq_event.as_deref(), Some("api_key.deleted"), "the newest event closes the walk, {}", env.label);
     }
 }
+
+#[tokio::test]
+async fn a_users_memberships_are_read_at_once_and_only_where_the_reader_may_see_members() {
+    for env in envs().await {
+        let user = |email: &str, role| NewUser { email: email.into(), name: "T".into(), org_role: role };
+        let dev = env.svc.create_user(&env.admin, user("dev@example.com", OrgRole::Member)).await.unwrap();
+        let peer = env.svc.create_user(&env.admin, user("peer@example.com", OrgRole::Member)).await.unwrap();
+        let billing = env.svc.create_user(&env.admin, user("bill@example.com", OrgRole::BillingManager)).await.unwrap();
+        let mut joined = vec![];
+        for (i, role) in [WorkspaceRole::Admin, WorkspaceRole::Member, WorkspaceRole::Member].into_iter().enumerate() {
+            let ws = env.svc.create_workspace(&env.admin, NewWorkspace { name: format!("Team {i}"), ..Default::default() }).await.unwrap();
+            env.svc.add_member(&env.admin, ws.id, dev.id, role).await.unwrap();
+            joined.push((ws.id, role));
+        }
+        env.svc.create_workspace(&env.admin, NewWorkspace { name: "Elsewhere".into(), ..Default::default() }).await.unwrap();
+        env.svc.add_member(&env.admin, joined[1].0, peer.id, WorkspaceRole::Member).await.unwrap();
+
+        let seen = |list: Vec<(Workspace, WorkspaceRole)>| list.into_iter().map(|(w, r)| (w.id, r)).collect::<Vec<_>>();
+        let mut by_admin = seen(env.svc.user_memberships(&env.admin, dev.id).await.unwrap());
+        by_admin.sort_by_key(|(id, _)| *id);
+        let mut expected = joined.clone();
+        expected.sort_by_key(|(id, _)| *id);
+        assert_eq!(by_admin, expected, "{}", env.label);
+        let peer_actor = env.svc.actor(peer.id).await.unwrap();
+        assert_eq!(seen(env.svc.user_memberships(&peer_actor, dev.id).await.unwrap()), vec![joined[1]], "only shared workspaces, {}", env.label);
+        let dev_actor = env.svc.actor(dev.id).await.unwrap();
+        assert_eq!(env.svc.user_memberships(&dev_actor, dev.id).await.unwrap().len(), 3, "one's own, {}", env.label);
+        let billing_actor = env.svc.actor(billing.id).await.unwrap();
+        assert!(env.svc.user_memberships(&billing_actor, dev.id).await.unwrap().is_empty(), "billing managers see no members, {}", env.label);
+    }
+}
+
+#[tokio::test]
+async fn the_organizations_month_spend_counts_every_workspace_deleted_ones_included() {
+    for env in envs().await {
+        let mut total = 0;
+        let mut doomed = None;
+        for (i, cost) in [1_500_000i64, 250_000].into_iter().enumerate() {
+            let ws = env.svc.create_workspace(&env.admin, NewWorkspace { name: format!("Spender {i}"), ..Default::default() }).await.unwrap();
+            let key = env.svc.create_key(&env.admin, new_key(ws.id, "k")).await.unwrap();
+            let rec = UsageRecord {
+                key_id: key.key.key_id,
+                workspace_id: ws.id,
+                model: "m".into(),
+                input_tokens: 1,
+                output_tokens: 1,
+                cost_micros: cost,
+                at: env.clock.now(),
+            };
+            env.svc.record_usage(&rec).await.unwrap();
+            total += cost;
+            doomed = Some(ws.id);
+        }
+        env.svc.delete_workspace(&env.admin, doomed.unwrap(), true).await.unwrap();
+        assert_eq!(env.svc.organization_spend(&env.admin, env.clock.now()).await.unwrap(), total, "{}", env.label);
+        let next_month = env.clock.now() + Duration::days(40);
+        assert_eq!(env.svc.organization_spend(&env.admin, next_month).await.unwrap(), 0);
+        let member = env
+            .svc
+            .create_user(&env.admin, NewUser { email: "m@example.com".into(), name: "M".into(), org_role: OrgRole::Member })
+            .await
+            .unwrap();
+        let member = env.svc.actor(member.id).await.unwrap();
+        assert_eq!(env.svc.organization_spend(&member, env.clock.now()).await.unwrap_err().code, ErrorCode::Forbidden);
+    }
+}

@@ -38,11 +38,7 @@ pub async fn rate_limit(State(st): State<AppState>, caller: Caller) -> ApiResult
 async fn limits(st: &AppState, caller: &Caller) -> ApiResult<LimitsOut> {
     check_org(&caller.actor, Action::ViewUsage)?;
     let org = st.svc.organization().await?.ok_or_else(|| keydesk_core::Error::not_found("organization"))?;
-    let now = st.svc.now();
-    let mut spent = 0i64;
-    for ws in st.svc.list_workspaces(&caller.actor).await? {
-        spent = spent.saturating_add(st.svc.monthly_spend(&caller.actor, ws.id, now).await?.spent_micros);
-    }
+    let spent = st.svc.organization_spend(&caller.actor, st.svc.now()).await?;
     let limit = org.monthly_spend_limit_micros;
     Ok(LimitsOut {
         limits: LimitsContext {

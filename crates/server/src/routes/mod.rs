@@ -86,22 +86,10 @@ pub fn check_org(actor: &Actor, action: Action) -> ApiResult<()> {
     Ok(())
 }
 
-/// The workspaces `user_id` belongs to, with their role, among those the
-/// actor may see.
+/// The workspaces `user_id` belongs to, with their role, among those whose
+/// members the actor may see.
 pub async fn memberships(svc: &Service, actor: &Actor, user_id: Uuid) -> ApiResult<Vec<MemberWorkspaceInfo>> {
-    let mut out = vec![];
-    for ws in svc.list_workspaces(actor).await? {
-        let members = match svc.list_members(actor, ws.id).await {
-            Ok(m) => m,
-            // Billing managers list workspaces but not their members.
-            Err(e) if e.code == keydesk_core::ErrorCode::Forbidden => continue,
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(m) = members.iter().find(|m| m.user_id == user_id) {
-            out.push(ws_info(&ws, m.role));
-        }
-    }
-    Ok(out)
+    Ok(svc.user_memberships(actor, user_id).await?.iter().map(|(ws, role)| ws_info(ws, *role)).collect())
 }
 
 pub fn ws_info(ws: &keydesk_core::model::Workspace, role: WorkspaceRole) -> MemberWorkspaceInfo {
