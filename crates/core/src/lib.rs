@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod authz;
+pub mod batch;
 pub mod changes;
 pub mod error;
 pub mod gateway;

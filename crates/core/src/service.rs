@@ -605,10 +605,23 @@ impl Service {
 
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
         Self::org_check(actor, Action::ManageUsers)?;
+        let mut tx = self.begin().await?;
+        let user = self.insert_user_in(&mut tx, actor, &new).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Adds a user inside `tx` (the caller checked the actor may): a
+    /// validation error or an email already taken is returned before
+    /// anything is written, so `tx` stays usable for the rest of a batch.
+    pub(crate) async fn insert_user_in(&self, tx: &mut Tx, actor: &Actor, new: &NewUser) -> Result<User> {
         let email = new.email.trim();
         check_email(email)?;
         check_len("name", new.name.trim(), 0, 255)?;
-        let mut tx = self.begin().await?;
+        let taken: Option<(Uuid,)> = tx.opt("SELECT id FROM users WHERE email_folded = $1", args![email.to_lowercase()]).await?;
+        if taken.is_some() {
+            return Err(Error::conflict("email", "a user with this email already exists"));
+        }
         let id = Uuid::new_v4();
         tx.exec(
             "INSERT INTO users (id, email, email_folded, name, org_role, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -616,9 +629,8 @@ impl Service {
         )
         .await
         .map_err(|e| if e.code == ErrorCode::Conflict { Error::conflict("email", "a user with this email already exists") } else { e })?;
-        let user = Self::user_in(&mut tx, id).await?;
-        self.audit(&mut tx, Some(actor), "user.created", "user", Some(id), None::<&()>, Some(&user)).await?;
-        tx.commit().await?;
+        let user = Self::user_in(tx, id).await?;
+        self.audit(tx, Some(actor), "user.created", "user", Some(id), None::<&()>, Some(&user)).await?;
         Ok(user)
     }
 
@@ -669,7 +681,7 @@ impl Service {
 
     // ------------------------------------------------------------ workspaces
 
-    async fn ws_role(tx: &mut Tx, workspace_id: Uuid, user_id: Uuid) -> Result<Option<WorkspaceRole>> {
+    pub(crate) async fn ws_role(tx: &mut Tx, workspace_id: Uuid, user_id: Uuid) -> Result<Option<WorkspaceRole>> {
         let row: Option<(String,)> = tx
             .opt("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2", args![workspace_id, user_id])
             .await?;
@@ -687,7 +699,7 @@ impl Service {
 
     /// Loads a workspace and checks `action` on it. A workspace the actor
     /// may not even see answers "not found", so ids do not leak.
-    async fn workspace_for(&self, tx: &mut Tx, actor: &Actor, id: Uuid, action: Action) -> Result<(Workspace, Subject)> {
+    pub(crate) async fn workspace_for(&self, tx: &mut Tx, actor: &Actor, id: Uuid, action: Action) -> Result<(Workspace, Subject)> {
         let ws = Self::workspace_in(tx, id).await?;
         let subject = Self::subject(tx, actor, id, false).await?;
         if !authorize(subject, Action::ViewWorkspace).is_allowed() && !authorize(subject, action).is_allowed() {
@@ -935,10 +947,17 @@ impl Service {
     pub async fn add_member(&self, actor: &Actor, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> Result<()> {
         let mut tx = self.begin().await?;
         self.workspace_for(&mut tx, actor, workspace_id, Action::ManageMembers).await?;
-        let user = Self::user_in(&mut tx, user_id)
-            .await
-            .map_err(|_| Error::validation("user_id", "this user is not part of the organization"))?;
-        if Self::ws_role(&mut tx, workspace_id, user_id).await?.is_some() {
+        self.add_member_in(&mut tx, actor, workspace_id, user_id, role).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a member inside `tx`; the caller checked the actor manages the
+    /// workspace's members. Refusals come before any write.
+    pub(crate) async fn add_member_in(&self, tx: &mut Tx, actor: &Actor, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> Result<()> {
+        let user =
+            Self::user_in(tx, user_id).await.map_err(|_| Error::validation("user_id", "this user is not part of the organization"))?;
+        if Self::ws_role(tx, workspace_id, user_id).await?.is_some() {
             return Err(Error::conflict("user_id", format!("{} is already a member of this workspace", user.email)));
         }
         tx.exec(
@@ -947,8 +966,7 @@ impl Service {
         )
         .await?;
         let after = serde_json::json!({ "user_id": user_id, "email": user.email, "role": role });
-        self.audit(&mut tx, Some(actor), "workspace.member_added", "workspace", Some(workspace_id), None::<&()>, Some(&after)).await?;
-        tx.commit().await?;
+        self.audit(tx, Some(actor), "workspace.member_added", "workspace", Some(workspace_id), None::<&()>, Some(&after)).await?;
         Ok(())
     }
 
@@ -959,16 +977,28 @@ impl Service {
     pub async fn set_member_role(&self, actor: &Actor, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> Result<()> {
         let mut tx = self.begin().await?;
         self.workspace_for(&mut tx, actor, workspace_id, Action::ManageMembers).await?;
-        let before = Self::ws_role(&mut tx, workspace_id, user_id).await?.ok_or_else(|| Error::not_found("member"))?;
-        if before == WorkspaceRole::Admin && role != WorkspaceRole::Admin && Self::admins_in(&mut tx, workspace_id).await? <= 1 {
+        self.set_member_role_in(&mut tx, actor, workspace_id, user_id, role).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_member_role_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> Result<()> {
+        let before = Self::ws_role(tx, workspace_id, user_id).await?.ok_or_else(|| Error::not_found("member"))?;
+        if before == WorkspaceRole::Admin && role != WorkspaceRole::Admin && Self::admins_in(tx, workspace_id).await? <= 1 {
             return Err(Error::validation("role", "the workspace must keep at least one admin"));
         }
         tx.exec("UPDATE workspace_members SET role = $1 WHERE workspace_id = $2 AND user_id = $3", args![role.code(), workspace_id, user_id])
             .await?;
         let b = serde_json::json!({ "user_id": user_id, "role": before });
         let a = serde_json::json!({ "user_id": user_id, "role": role });
-        self.audit(&mut tx, Some(actor), "workspace.member_role_changed", "workspace", Some(workspace_id), Some(&b), Some(&a)).await?;
-        tx.commit().await?;
+        self.audit(tx, Some(actor), "workspace.member_role_changed", "workspace", Some(workspace_id), Some(&b), Some(&a)).await?;
         Ok(())
     }
 
@@ -977,16 +1007,23 @@ impl Service {
     pub async fn remove_member(&self, actor: &Actor, workspace_id: Uuid, user_id: Uuid) -> Result<i64> {
         let mut tx = self.begin().await?;
         self.workspace_for(&mut tx, actor, workspace_id, Action::ManageMembers).await?;
-        let before = Self::ws_role(&mut tx, workspace_id, user_id).await?.ok_or_else(|| Error::not_found("member"))?;
-        if before == WorkspaceRole::Admin && Self::admins_in(&mut tx, workspace_id).await? <= 1 {
+        let revoked = self.remove_member_in(&mut tx, actor, workspace_id, user_id).await?;
+        self.commit_announcing(tx, &[Change::AllKeys]).await?;
+        Ok(revoked)
+    }
+
+    /// Removes a member and revokes their keys in the workspace, inside
+    /// `tx`; returns how many keys went. Refusals come before any write.
+    pub(crate) async fn remove_member_in(&self, tx: &mut Tx, actor: &Actor, workspace_id: Uuid, user_id: Uuid) -> Result<i64> {
+        let before = Self::ws_role(tx, workspace_id, user_id).await?.ok_or_else(|| Error::not_found("member"))?;
+        if before == WorkspaceRole::Admin && Self::admins_in(tx, workspace_id).await? <= 1 {
             return Err(Error::validation("user_id", "the workspace must keep at least one admin"));
         }
         let revoked = tx.exec("DELETE FROM api_keys WHERE workspace_id = $1 AND owner_id = $2", args![workspace_id, user_id]).await?;
         tx.exec("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2", args![workspace_id, user_id]).await?;
         let b = serde_json::json!({ "user_id": user_id, "role": before });
         let a = serde_json::json!({ "revoked_keys": revoked });
-        self.audit(&mut tx, Some(actor), "workspace.member_removed", "workspace", Some(workspace_id), Some(&b), Some(&a)).await?;
-        self.commit_announcing(tx, &[Change::AllKeys]).await?;
+        self.audit(tx, Some(actor), "workspace.member_removed", "workspace", Some(workspace_id), Some(&b), Some(&a)).await?;
         Ok(revoked as i64)
     }
 

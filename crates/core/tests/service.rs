@@ -1180,3 +1180,42 @@ async fn the_organizations_month_spend_counts_every_workspace_deleted_ones_inclu
         assert_eq!(env.svc.organization_spend(&member, env.clock.now()).await.unwrap_err().code, ErrorCode::Forbidden);
     }
 }
+
+#[tokio::test]
+async fn a_batch_of_member_changes_applies_whole_or_not_at_all() {
+    for env in envs().await {
+        let ws = env.svc.create_workspace(&env.admin, NewWorkspace { name: "Batch".into(), ..Default::default() }).await.unwrap();
+        let mk = |email: &str| NewUser { email: email.into(), name: "T".into(), org_role: OrgRole::Member };
+        let a = env.svc.create_user(&env.admin, mk("a@example.com")).await.unwrap();
+        let b = env.svc.create_user(&env.admin, mk("b@example.com")).await.unwrap();
+        let stranger = Uuid::new_v4();
+
+        // The second item fails after the first was added: neither stays.
+        let err = env.svc.put_members(&env.admin, ws.id, &[(a.id, None), (stranger, None)], true).await.unwrap_err();
+        assert_eq!((err.code, err.field.as_deref()), (ErrorCode::Validation, Some("user_id")), "{}", env.label);
+        let members = env.svc.list_members(&env.admin, ws.id).await.unwrap();
+        assert!(!members.iter().any(|m| m.user_id == a.id), "nothing of a failed batch stays, {}", env.label);
+
+        // Adding and changing roles in one call.
+        let done = env.svc.put_members(&env.admin, ws.id, &[(a.id, None), (b.id, Some(WorkspaceRole::Admin))], true).await.unwrap();
+        assert_eq!((done.added, done.updated), (2, 0));
+        let done = env.svc.put_members(&env.admin, ws.id, &[(a.id, Some(WorkspaceRole::Admin)), (b.id, None)], true).await.unwrap();
+        assert_eq!((done.added, done.updated, done.unchanged.clone()), (0, 1, vec![b.id]), "{}", env.label);
+
+        // Removal reports who stays: not members, and the last admin.
+        let done = env.svc.remove_members(&env.admin, ws.id, &[a.id, stranger]).await.unwrap();
+        assert_eq!((done.removed, done.unchanged.clone()), (1, vec![stranger]), "{}", env.label);
+
+        // New users and their memberships: together or not at all.
+        let users = vec![mk("c@example.com"), mk("not an email"), mk("A@example.com"), mk("d@example.com")];
+        let added = env.svc.add_users(&env.admin, users, &[ws.id]).await.unwrap();
+        let emails: Vec<&str> = added.created.iter().map(|u| u.email.as_str()).collect();
+        assert_eq!(emails, ["c@example.com", "d@example.com"], "{}", env.label);
+        assert_eq!((added.invalid.clone(), added.existing.clone()), (vec!["not an email".to_owned()], vec!["A@example.com".to_owned()]));
+        let members = env.svc.list_members(&env.admin, ws.id).await.unwrap();
+        assert!(added.created.iter().all(|u| members.iter().any(|m| m.user_id == u.id)), "{}", env.label);
+        let err = env.svc.add_users(&env.admin, vec![mk("e@example.com")], &[ws.id, Uuid::new_v4()]).await.unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("workspace_uuids"));
+        assert!(env.svc.find_user_by_email("e@example.com").await.unwrap().is_none(), "no user without their workspaces, {}", env.label);
+    }
+}

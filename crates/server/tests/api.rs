@@ -265,3 +265,23 @@ async fn the_platform_audit_log_reaches_the_oldest_events_of_a_long_history() {
     let (_, by_type) = t.call("GET", "/v1/admin/audit-logs?target_type=ADMIN_API_KEY", k, None).await;
     assert_eq!(by_type.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_member_batch_that_fails_midway_leaves_the_workspace_as_it_was() {
+    let t = test_app().await;
+    let admin_key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
+    let k = Some(admin_key.secret.expose().as_str());
+    let ws = t.svc.list_workspaces(&t.admin).await.unwrap()[0].id;
+    let (bob, _) = t.user("bob@example.com", OrgRole::Member).await;
+    let body = json!({"members": [{"user_uuid": bob.user_id}, {"user_uuid": uuid::Uuid::new_v4()}]});
+    for (method, path) in [("PATCH", format!("/v1/admin/workspaces/{ws}/users")), ("POST", format!("/v1/admin/workspaces/{ws}/add-users"))] {
+        let (s, b) = t.call(method, &path, k, Some(body.clone())).await;
+        assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("user_id")), "{method} {b}");
+        let members = t.svc.list_members(&t.admin, ws).await.unwrap();
+        assert!(!members.iter().any(|m| m.user_id == bob.user_id), "{method}: the first user was not added alone");
+    }
+    // Inviting into a workspace listed twice is refused before anyone is created.
+    let (s, b) = t.call("POST", "/v1/admin/users-invite", k, Some(json!({"email": "carol@example.com", "workspace_uuids": [ws, ws]}))).await;
+    assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("workspace_uuids")), "{b}");
+    assert!(t.svc.find_user_by_email("carol@example.com").await.unwrap().is_none());
+}

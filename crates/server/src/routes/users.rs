@@ -5,11 +5,11 @@ use axum::extract::State;
 use keydesk_core::authz::Action;
 use keydesk_core::model::OrgRole;
 use keydesk_core::text::fold_for_search;
-use keydesk_core::{ErrorCode, NewUser};
+use keydesk_core::NewUser;
 use uuid::Uuid;
 
 use super::{check_org, memberships};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Caller, Json, Path, Query};
 use crate::wire::*;
 use crate::AppState;
@@ -42,19 +42,17 @@ pub async fn create_users(
 ) -> ApiResult<Json<OrganizationUsersCreateOut>> {
     check_org(&caller.actor, Action::ManageUsers)?;
     let (org_roles, _) = roles_with_api_names(&st.svc);
-    let mut out = OrganizationUsersCreateOut { invalid_emails: vec![], email_to_user_id: Default::default() };
+    let mut users = Vec::with_capacity(body.len());
     for m in body {
         let role = org_role_from(crate::role_fields!(m), &org_roles)?.unwrap_or(OrgRole::Member);
         let name = format!("{} {}", m.first_name.trim(), m.last_name.trim()).trim().to_owned();
-        match st.svc.create_user(&caller.actor, NewUser { email: m.email.clone(), name, org_role: role }).await {
-            Ok(user) => {
-                out.email_to_user_id.insert(user.email, user.id.to_string());
-            }
-            Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => out.invalid_emails.push(m.email),
-            Err(e) => return Err(e.into()),
-        }
+        users.push(NewUser { email: m.email, name, org_role: role });
     }
-    Ok(Json(out))
+    let added = st.svc.add_users(&caller.actor, users, &[]).await?;
+    Ok(Json(OrganizationUsersCreateOut {
+        invalid_emails: added.invalid.into_iter().chain(added.existing).collect(),
+        email_to_user_id: added.created.into_iter().map(|u| (u.email, u.id.to_string())).collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/admin/users/{user_id}", tag = "users", params(("user_id" = Uuid, Path)),
@@ -111,33 +109,13 @@ pub async fn invite_users(
     let (org_roles, _) = roles_with_api_names(&st.svc);
     let role = org_role_from(crate::role_fields!(body), &org_roles)?.unwrap_or(OrgRole::Member);
     let workspaces = body.workspace_uuids.clone().unwrap_or_default();
-    for ws in &workspaces {
-        // Unknown or hidden workspaces fail before anyone is created.
-        st.svc.get_workspace(&caller.actor, *ws).await.map_err(|e| {
-            if e.code == ErrorCode::NotFound {
-                ApiError::validation("workspace_uuids", format!("workspace {ws} does not exist"))
-            } else {
-                e.into()
-            }
-        })?;
-    }
-    let mut out = OrganizationInvitesCreateOut { invalid_emails: vec![], already_members: vec![], invited_members_count: Some(0) };
-    let mut count = 0;
-    for email in body.email.split([',', '\n', '\r']).map(str::trim).filter(|e| !e.is_empty()) {
-        match st.svc.create_user(&caller.actor, NewUser { email: email.to_owned(), name: String::new(), org_role: role }).await {
-            Ok(user) => {
-                count += 1;
-                for ws in &workspaces {
-                    st.svc.add_member(&caller.actor, *ws, user.id, keydesk_core::model::WorkspaceRole::Member).await?;
-                }
-            }
-            Err(e) if e.code == ErrorCode::Conflict => out.already_members.push(email.to_owned()),
-            Err(e) if e.code == ErrorCode::Validation => out.invalid_emails.push(email.to_owned()),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    out.invited_members_count = Some(count);
-    Ok(Json(out))
+    let emails: Vec<String> = body.email.split([',', '\n', '\r']).map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
+    let added = st.svc.invite_users(&caller.actor, &emails, role, &workspaces).await?;
+    Ok(Json(OrganizationInvitesCreateOut {
+        invalid_emails: added.invalid,
+        already_members: added.existing,
+        invited_members_count: Some(added.created.len() as i64),
+    }))
 }
 
 /// Always empty: no invitation stays pending in Keydesk.

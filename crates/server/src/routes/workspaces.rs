@@ -3,10 +3,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use keydesk_core::authz::{authorize, Action, Subject};
-use keydesk_core::model::{NewConnector, NewWorkspace, RateLimits, WorkspaceMember, WorkspacePatch, WorkspaceRole};
+use keydesk_core::model::{NewConnector, NewWorkspace, RateLimits, WorkspacePatch, WorkspaceRole};
 use keydesk_core::text::fold_for_search;
-use keydesk_core::{Actor, ErrorCode, Service};
+use keydesk_core::Service;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
@@ -98,15 +97,6 @@ pub async fn delete_one(State(st): State<AppState>, caller: Caller, Path(id): Pa
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The members, after checking `action` for the caller with core's
-/// authorization (the listing itself requires seeing the members).
-async fn members_checked(svc: &Service, actor: &Actor, ws: Uuid, action: Action) -> ApiResult<Vec<WorkspaceMember>> {
-    let members = svc.list_members(actor, ws).await?;
-    let role = members.iter().find(|m| m.user_id == actor.user_id).map(|m| m.role);
-    authorize(Subject { org_role: actor.org_role, workspace_role: role, owns_target: false }, action).check()?;
-    Ok(members)
-}
-
 /// Keydesk: the members of a workspace.
 #[utoipa::path(get, path = "/v1/admin/workspaces/{workspace_uuid}/users", tag = "workspaces", params(("workspace_uuid" = Uuid, Path)),
     responses((status = 200, body = WorkspaceMembersOut)))]
@@ -145,19 +135,9 @@ pub async fn add_users(
     Path(id): Path<Uuid>,
     Json(body): Json<WorkspaceMemberIn>,
 ) -> ApiResult<Json<AddUsersToWorkspaceOut>> {
-    let existing = members_checked(&st.svc, &caller.actor, id, Action::ManageMembers).await?;
-    let mut added = 0;
-    for (user, role) in parse_members(&st.svc, body)? {
-        if existing.iter().any(|m| m.user_id == user) {
-            continue;
-        }
-        match st.svc.add_member(&caller.actor, id, user, role.unwrap_or(WorkspaceRole::Member)).await {
-            Ok(()) => added += 1,
-            Err(e) if e.code == ErrorCode::Conflict => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(Json(AddUsersToWorkspaceOut { added_members_count: added }))
+    let members = parse_members(&st.svc, body)?;
+    let changed = st.svc.put_members(&caller.actor, id, &members, false).await?;
+    Ok(Json(AddUsersToWorkspaceOut { added_members_count: changed.added }))
 }
 
 /// Adds users, or changes the role of those already members.
@@ -169,23 +149,9 @@ pub async fn upsert_users(
     Path(id): Path<Uuid>,
     Json(body): Json<WorkspaceMemberIn>,
 ) -> ApiResult<Json<AddOrUpdateUsersToWorkspaceOut>> {
-    let existing = members_checked(&st.svc, &caller.actor, id, Action::ManageMembers).await?;
-    let (mut added, mut updated) = (0, 0);
-    for (user, role) in parse_members(&st.svc, body)? {
-        match existing.iter().find(|m| m.user_id == user) {
-            Some(m) => {
-                if let Some(role) = role.filter(|r| *r != m.role) {
-                    st.svc.set_member_role(&caller.actor, id, user, role).await?;
-                    updated += 1;
-                }
-            }
-            None => {
-                st.svc.add_member(&caller.actor, id, user, role.unwrap_or(WorkspaceRole::Member)).await?;
-                added += 1;
-            }
-        }
-    }
-    Ok(Json(AddOrUpdateUsersToWorkspaceOut { added_members_count: added, updated_members_count: updated }))
+    let members = parse_members(&st.svc, body)?;
+    let changed = st.svc.put_members(&caller.actor, id, &members, true).await?;
+    Ok(Json(AddOrUpdateUsersToWorkspaceOut { added_members_count: changed.added, updated_members_count: changed.updated }))
 }
 
 /// Removes members (their keys in the workspace are revoked). Users who are
@@ -198,21 +164,9 @@ pub async fn remove_users(
     Path(id): Path<Uuid>,
     Json(body): Json<RemoveWorkspaceMembersIn>,
 ) -> ApiResult<Json<RemoveWorkspaceMembersOut>> {
-    let existing = members_checked(&st.svc, &caller.actor, id, Action::ManageMembers).await?;
-    let mut deleted = 0;
-    let mut not_deleted = vec![];
-    for m in body.members {
-        if !existing.iter().any(|e| e.user_id == m.user_uuid) {
-            not_deleted.push(m.user_uuid);
-            continue;
-        }
-        match st.svc.remove_member(&caller.actor, id, m.user_uuid).await {
-            Ok(_) => deleted += 1,
-            Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::NotFound) => not_deleted.push(m.user_uuid),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(Json(RemoveWorkspaceMembersOut { deleted_members_count: deleted, not_deleted_members: Some(not_deleted) }))
+    let users: Vec<Uuid> = body.members.iter().map(|m| m.user_uuid).collect();
+    let changed = st.svc.remove_members(&caller.actor, id, &users).await?;
+    Ok(Json(RemoveWorkspaceMembersOut { deleted_members_count: changed.removed, not_deleted_members: Some(changed.unchanged) }))
 }
 
 /// Keydesk: the workspace's shared connectors and the private ones the caller may see.
