@@ -26,7 +26,7 @@ use crate::routes::{billing, keys, session, usage, users, workspaces};
         workspaces::delete_one, workspaces::list_members, workspaces::add_users, workspaces::upsert_users,
         workspaces::remove_users, workspaces::list_connectors, workspaces::create_connector,
         workspaces::set_connector_visibility, workspaces::delete_connector,
-        keys::list, keys::create, keys::get_one, keys::update, keys::delete_one, keys::rotate, keys::reachable_connectors,
+        keys::list, keys::create, keys::get_one, keys::update, keys::delete_one, keys::delete_many, keys::rotate, keys::reachable_connectors,
         keys::list_my_keys, keys::create_my_key, keys::delete_my_key,
         billing::rate_limit, billing::spend_limit, billing::update_spend_limit, billing::usage, billing::audit_logs,
         billing::organization, billing::update_organization, billing::list_admin_keys, billing::create_admin_key,

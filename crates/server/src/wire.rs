@@ -488,6 +488,29 @@ pub struct UpdateWorkspaceIn {
     pub name: Option<String>,
     pub description: Option<String>,
     pub icon: Option<String>,
+    /// Keydesk: any of the settings of `PATCH .../settings`, changed in the
+    /// same transaction as the fields above.
+    #[serde(flatten)]
+    pub settings: WorkspaceSettingsIn,
+}
+
+/// Keydesk: several keys to delete at once, all or none.
+#[derive(Deserialize, ToSchema)]
+pub struct DeleteApiKeysIn {
+    pub key_ids: Vec<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeleteApiKeysOut {
+    pub deleted_count: i64,
+}
+
+/// Keydesk: whether deleting a workspace is confirmed (the default).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteWorkspaceQuery {
+    /// `false`: delete nothing, answer how many keys would be revoked.
+    pub confirm: Option<bool>,
 }
 
 /// Keydesk's workspace settings: absent fields stay unchanged, null clears.

@@ -285,3 +285,52 @@ async fn a_member_batch_that_fails_midway_leaves_the_workspace_as_it_was() {
     assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("workspace_uuids")), "{b}");
     assert!(t.svc.find_user_by_email("carol@example.com").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn several_keys_are_deleted_together_or_not_at_all() {
+    let t = test_app().await;
+    let ws = t.svc.list_workspaces(&t.admin).await.unwrap()[0].id;
+    let (bob, pw) = t.user("bob@example.com", OrgRole::Member).await;
+    t.svc.add_member(&t.admin, ws, bob.user_id, keydesk_core::model::WorkspaceRole::Member).await.unwrap();
+    let new = |name: &str| keydesk_core::model::NewKey { workspace_id: ws, name: Some(name.into()), ..Default::default() };
+    let bobs = t.svc.create_key(&bob, new("bob's")).await.unwrap().key.key_id;
+    let admins = t.svc.create_key(&t.admin, new("admin's")).await.unwrap().key.key_id;
+    let session = t.sign_in("bob@example.com", &pw).await;
+
+    // Bob may delete his own key, not the admin's: neither goes.
+    let (s, b) = t.call("POST", "/v1/admin/api-keys-delete", Some(&session), Some(json!({"key_ids": [bobs, admins]}))).await;
+    assert_eq!(s, 404, "another member's key is not even visible to Bob: {b}");
+    assert!(t.svc.get_key(&t.admin, bobs).await.is_ok(), "his own key was not deleted alone");
+    let (s, b) = t.call("POST", "/v1/admin/api-keys-delete", Some(&session), Some(json!({"key_ids": []}))).await;
+    assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("key_ids")));
+
+    let admin_key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
+    let (s, b) = t.call("POST", "/v1/admin/api-keys-delete", Some(admin_key.secret.expose()), Some(json!({"key_ids": [bobs, admins]}))).await;
+    assert_eq!((s.as_u16(), b["deleted_count"].as_i64()), (200, Some(2)), "{b}");
+}
+
+#[tokio::test]
+async fn a_workspace_patch_changes_details_and_settings_in_one_call() {
+    let t = test_app().await;
+    let admin_key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
+    let k = Some(admin_key.secret.expose().as_str());
+    let ws = t.svc.create_workspace(&t.admin, keydesk_core::model::NewWorkspace { name: "Lab".into(), ..Default::default() }).await.unwrap();
+    let path = format!("/v1/admin/workspaces/{}", ws.id);
+    let (s, b) = t.call("PATCH", &path, k, Some(json!({"name": "Lab 2", "monthly_spend_limit": 12.5, "requests_per_second": 7}))).await;
+    assert_eq!(s, 200, "{b}");
+    let now = t.svc.get_workspace(&t.admin, ws.id).await.unwrap();
+    assert_eq!((now.name.as_str(), now.monthly_spend_limit_micros, now.rate_limits.requests_per_second), ("Lab 2", Some(12_500_000), Some(7)));
+    // A refused setting refuses the whole patch: the name stays.
+    let (s, b) = t.call("PATCH", &path, k, Some(json!({"name": "Lab 3", "monthly_spend_limit": -1}))).await;
+    assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("monthly_spend_limit")), "{b}");
+    assert_eq!(t.svc.get_workspace(&t.admin, ws.id).await.unwrap().name, "Lab 2");
+
+    // Deleting can ask first: nothing goes, the answer counts the keys.
+    t.svc.create_key(&t.admin, keydesk_core::model::NewKey { workspace_id: ws.id, ..Default::default() }).await.unwrap();
+    let (s, b) = t.call("DELETE", &format!("{path}?confirm=false"), k, None).await;
+    assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("confirm")), "{b}");
+    assert!(b["error"]["message"].as_str().unwrap().contains("1 API key"), "{b}");
+    assert!(t.svc.get_workspace(&t.admin, ws.id).await.is_ok());
+    let (s, _) = t.call("DELETE", &path, k, None).await;
+    assert_eq!(s, 204);
+}

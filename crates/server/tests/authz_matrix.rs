@@ -122,6 +122,7 @@ fn cases() -> Vec<Case> {
         case("PATCH", "/v1/admin/api-keys/{key}", Some(r#"{"name":"renamed"}"#), OTHERS_KEY_200),
         case("DELETE", "/v1/admin/api-keys/{key}", None, OTHERS_KEY_200),
         case("POST", "/v1/admin/api-keys/{key}/rotate", Some(r#"{"grace_period_seconds":60}"#), OTHERS_KEY_200),
+        case("POST", "/v1/admin/api-keys-delete", Some(r#"{"key_ids":["{key}"]}"#), OTHERS_KEY_200),
         case("GET", "/v1/admin/api-keys/{key}/connectors", None, OTHERS_KEY_200),
         // A key's own owner sees what it reaches ({mykey}: WM's key in "own", U's in "other").
         case("GET", "/v1/admin/api-keys/{mykey}/connectors", None,

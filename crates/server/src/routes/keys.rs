@@ -76,6 +76,17 @@ pub async fn delete_one(State(st): State<AppState>, caller: Caller, Path(id): Pa
     Ok(Json(DeleteApiKeyOut { detail: "API key deleted successfully".into() }))
 }
 
+/// Keydesk: deletes several keys in one transaction: if any of them may
+/// not be deleted by the caller (or does not exist), none is.
+#[utoipa::path(post, path = "/v1/admin/api-keys-delete", tag = "api-keys", request_body = DeleteApiKeysIn,
+    responses((status = 200, body = DeleteApiKeysOut)))]
+pub async fn delete_many(State(st): State<AppState>, caller: Caller, Json(body): Json<DeleteApiKeysIn>) -> ApiResult<Json<DeleteApiKeysOut>> {
+    if body.key_ids.is_empty() {
+        return Err(ApiError::validation("key_ids", "key_ids lists no key"));
+    }
+    Ok(Json(DeleteApiKeysOut { deleted_count: st.svc.delete_keys(&caller.actor, &body.key_ids).await? }))
+}
+
 /// Keydesk: replaces a key by a new one with the same settings (the new
 /// secret is in `key`). The old key stops now, or after the grace period.
 #[utoipa::path(post, path = "/v1/admin/api-keys/{key_id}/rotate", tag = "api-keys", params(("key_id" = Uuid, Path)),

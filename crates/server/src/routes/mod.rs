@@ -64,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/admin/api-keys", get(keys::list).post(keys::create))
         .route("/v1/admin/api-keys/{key_id}", get(keys::get_one).patch(keys::update).delete(keys::delete_one))
         .route("/v1/admin/api-keys/{key_id}/rotate", post(keys::rotate))
+        .route("/v1/admin/api-keys-delete", post(keys::delete_many))
         .route("/v1/admin/api-keys/{key_id}/connectors", get(keys::reachable_connectors))
         // Billing, usage, audit, organization, Admin API keys.
         .route("/v1/admin/rate-limit", get(billing::rate_limit))

@@ -58,8 +58,31 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateWorkspaceIn>,
 ) -> ApiResult<Json<WorkspaceOut>> {
-    let patch = WorkspacePatch { name: body.name, description: body.description, icon: body.icon, ..Default::default() };
+    let mut patch = settings_patch(&st, &caller, id, body.settings).await?;
+    patch.name = body.name;
+    patch.description = body.description;
+    patch.icon = body.icon;
     Ok(Json(WorkspaceOut::from(&st.svc.update_workspace(&caller.actor, id, patch).await?)))
+}
+
+/// The settings part of a workspace patch, in core's terms. Rate limits are
+/// stored as one value: a change to one of its fields keeps the other.
+async fn settings_patch(st: &AppState, caller: &Caller, id: Uuid, body: WorkspaceSettingsIn) -> ApiResult<WorkspacePatch> {
+    let monthly_spend_limit_micros = match body.monthly_spend_limit {
+        Some(Some(v)) => Some(Some(usd_to_micros("monthly_spend_limit", v)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let rate_limits = if body.requests_per_second.is_some() || body.tokens_per_minute.is_some() {
+        let current = st.svc.get_workspace(&caller.actor, id).await?;
+        Some(RateLimits {
+            requests_per_second: body.requests_per_second.unwrap_or(current.rate_limits.requests_per_second),
+            tokens_per_minute: body.tokens_per_minute.unwrap_or(current.rate_limits.tokens_per_minute),
+        })
+    } else {
+        None
+    };
+    Ok(WorkspacePatch { monthly_spend_limit_micros, rate_limits, key_max_days: body.key_max_days, ..Default::default() })
 }
 
 /// Keydesk: spend limit, rate limits and key expiry policy of a workspace.
@@ -71,29 +94,22 @@ pub async fn update_settings(
     Path(id): Path<Uuid>,
     Json(body): Json<WorkspaceSettingsIn>,
 ) -> ApiResult<Json<WorkspaceOut>> {
-    let current = st.svc.get_workspace(&caller.actor, id).await?;
-    let monthly_spend_limit_micros = match body.monthly_spend_limit {
-        Some(Some(v)) => Some(Some(usd_to_micros("monthly_spend_limit", v)?)),
-        Some(None) => Some(None),
-        None => None,
-    };
-    let rate_limits = if body.requests_per_second.is_some() || body.tokens_per_minute.is_some() {
-        Some(RateLimits {
-            requests_per_second: body.requests_per_second.unwrap_or(current.rate_limits.requests_per_second),
-            tokens_per_minute: body.tokens_per_minute.unwrap_or(current.rate_limits.tokens_per_minute),
-        })
-    } else {
-        None
-    };
-    let patch = WorkspacePatch { monthly_spend_limit_micros, rate_limits, key_max_days: body.key_max_days, ..Default::default() };
+    let patch = settings_patch(&st, &caller, id, body).await?;
     Ok(Json(WorkspaceOut::from(&st.svc.update_workspace(&caller.actor, id, patch).await?)))
 }
 
-/// Deletes the workspace and revokes its keys (the call is the confirmation).
-#[utoipa::path(delete, path = "/v1/admin/workspaces/{workspace_uuid}", tag = "workspaces", params(("workspace_uuid" = Uuid, Path)),
-    responses((status = 204, description = "Deleted")))]
-pub async fn delete_one(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
-    st.svc.delete_workspace(&caller.actor, id, true).await?;
+/// Deletes the workspace and revokes its keys. The call is the confirmation,
+/// unless Keydesk's `confirm=false` asks first: then nothing is deleted and
+/// the answer (422 on `confirm`) says how many keys would be revoked.
+#[utoipa::path(delete, path = "/v1/admin/workspaces/{workspace_uuid}", tag = "workspaces",
+    params(("workspace_uuid" = Uuid, Path), DeleteWorkspaceQuery), responses((status = 204, description = "Deleted")))]
+pub async fn delete_one(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<DeleteWorkspaceQuery>,
+) -> ApiResult<StatusCode> {
+    st.svc.delete_workspace(&caller.actor, id, q.confirm.unwrap_or(true)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
