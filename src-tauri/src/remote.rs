@@ -598,58 +598,44 @@ impl Backend for RemoteBackend {
         workspace_id: Uuid,
         patch: WorkspacePatch,
     ) -> AppResult<Workspace> {
-        let mut latest = None;
-        let mut basics = Map::new();
+        // One PATCH: the server applies details and settings together.
+        let mut body = Map::new();
         if let Some(name) = patch.name {
-            basics.insert("name".into(), json!(name));
+            body.insert("name".into(), json!(name));
         }
         if let Some(description) = patch.description {
-            basics.insert("description".into(), json!(description));
+            body.insert("description".into(), json!(description));
         }
         if let Some(icon) = patch.icon {
-            basics.insert("icon".into(), json!(icon));
+            body.insert("icon".into(), json!(icon));
         }
-        if !basics.is_empty() {
-            let ws: WorkspaceWire = self
-                .call(
-                    Method::PATCH,
-                    &format!("/v1/admin/workspaces/{workspace_id}"),
-                    Some(Value::Object(basics)),
-                )
-                .await?;
-            latest = Some(ws.into_model());
-        }
-        let mut settings = Map::new();
         if let Some(limit) = patch.monthly_spend_limit_micros {
-            settings.insert(
+            body.insert(
                 "monthly_spend_limit".into(),
                 json!(limit.map(|m| m as f64 / 1_000_000.0)),
             );
         }
         if let Some(days) = patch.key_max_days {
-            settings.insert("key_max_days".into(), json!(days));
+            body.insert("key_max_days".into(), json!(days));
         }
         if let Some(limits) = patch.rate_limits {
-            settings.insert(
+            body.insert(
                 "requests_per_second".into(),
                 json!(limits.requests_per_second),
             );
-            settings.insert("tokens_per_minute".into(), json!(limits.tokens_per_minute));
+            body.insert("tokens_per_minute".into(), json!(limits.tokens_per_minute));
         }
-        if !settings.is_empty() {
-            let ws: WorkspaceWire = self
-                .call(
-                    Method::PATCH,
-                    &format!("/v1/admin/workspaces/{workspace_id}/settings"),
-                    Some(Value::Object(settings)),
-                )
-                .await?;
-            latest = Some(ws.into_model());
+        if body.is_empty() {
+            return self.get_workspace(workspace_id).await;
         }
-        match latest {
-            Some(ws) => Ok(ws),
-            None => self.get_workspace(workspace_id).await,
-        }
+        let ws: WorkspaceWire = self
+            .call(
+                Method::PATCH,
+                &format!("/v1/admin/workspaces/{workspace_id}"),
+                Some(Value::Object(body)),
+            )
+            .await?;
+        Ok(ws.into_model())
     }
 
     async fn workspace_key_count(&self, workspace_id: Uuid) -> AppResult<i64> {
@@ -664,20 +650,12 @@ impl Backend for RemoteBackend {
     }
 
     async fn delete_workspace(&self, workspace_id: Uuid, confirmed: bool) -> AppResult<i64> {
-        let ws = self.get_workspace(workspace_id).await?;
+        // The server's core decides, in its order: visibility, permission,
+        // the default workspace, then confirmation (which names the count).
         let keys = self.workspace_key_count(workspace_id).await?;
-        if !confirmed {
-            return Err(AppError::validation(
-                "confirm",
-                format!(
-                    "deleting workspace '{}' revokes {keys} API key(s); confirm to proceed",
-                    ws.name
-                ),
-            ));
-        }
         self.send(
             Method::DELETE,
-            &format!("/v1/admin/workspaces/{workspace_id}"),
+            &format!("/v1/admin/workspaces/{workspace_id}?confirm={confirmed}"),
             None,
         )
         .await?;
@@ -755,18 +733,15 @@ impl Backend for RemoteBackend {
     }
 
     async fn delete_keys(&self, key_ids: Vec<Uuid>) -> AppResult<i64> {
-        // The Admin API deletes one key per call. Stop at the first refusal
-        // and say how far it got, so nothing is left unexplained.
-        let total = key_ids.len();
-        for (done, id) in key_ids.into_iter().enumerate() {
-            if let Err(mut e) = self.delete_key(id).await {
-                if done > 0 {
-                    e.message = format!("{} (after deleting {done} of {total} keys)", e.message);
-                }
-                return Err(e);
-            }
-        }
-        Ok(total as i64)
+        // One call: the server deletes all of them or none.
+        let out: Value = self
+            .call(
+                Method::POST,
+                "/v1/admin/api-keys-delete",
+                Some(json!({ "key_ids": key_ids })),
+            )
+            .await?;
+        Ok(out["deleted_count"].as_i64().unwrap_or(0))
     }
 
     async fn update_organization(&self, patch: OrganizationPatch) -> AppResult<Organization> {
