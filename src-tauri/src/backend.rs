@@ -215,7 +215,11 @@ impl Backend for UnavailableBackend {
     async fn rename_key(&self, _key_id: Uuid, _name: Option<String>) -> AppResult<ApiKey> {
         self.fail()
     }
-    async fn set_key_budget(&self, _key_id: Uuid, _budget_micros: Option<i64>) -> AppResult<ApiKey> {
+    async fn set_key_budget(
+        &self,
+        _key_id: Uuid,
+        _budget_micros: Option<i64>,
+    ) -> AppResult<ApiKey> {
         self.fail()
     }
     async fn delete_key(&self, _key_id: Uuid) -> AppResult<()> {

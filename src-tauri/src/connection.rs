@@ -49,11 +49,19 @@ impl Profile {
     fn new(server_url: &str, account: &str, credential: CredentialKind) -> Self {
         let server_url = server_url.trim_end_matches('/').to_owned();
         let account = account.trim().to_lowercase();
-        Profile { id: format!("{server_url} {account}"), server_url, account, credential }
+        Profile {
+            id: format!("{server_url} {account}"),
+            server_url,
+            account,
+            credential,
+        }
     }
 
     fn session_key(&self) -> SessionKey {
-        SessionKey { server_url: self.server_url.clone(), email: self.account.clone() }
+        SessionKey {
+            server_url: self.server_url.clone(),
+            email: self.account.clone(),
+        }
     }
 }
 
@@ -132,8 +140,15 @@ pub type ConnectionListener = Arc<dyn Fn(ConnectionEvent) + Send + Sync>;
 
 enum Current {
     Local(Arc<LocalBackend>),
-    Remote { profile: Profile, backend: Box<RemoteBackend>, remembered: Remembered },
-    SignedOut { profile: Profile, notice: Option<String> },
+    Remote {
+        profile: Profile,
+        backend: Box<RemoteBackend>,
+        remembered: Remembered,
+    },
+    SignedOut {
+        profile: Profile,
+        notice: Option<String>,
+    },
     /// No data folder, or the local store would not open.
     Broken(Arc<UnavailableBackend>),
 }
@@ -157,7 +172,9 @@ pub struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("data_dir", &self.data_dir).finish_non_exhaustive()
+        f.debug_struct("Connection")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -179,7 +196,10 @@ impl Connection {
             listener: Mutex::new(None),
             this: this.clone(),
         });
-        let opened = match saved.active.and_then(|id| saved.profiles.into_iter().find(|p| p.id == id)) {
+        let opened = match saved
+            .active
+            .and_then(|id| saved.profiles.into_iter().find(|p| p.id == id))
+        {
             Some(profile) => connection.resume(profile).await,
             None => connection.local().await,
         };
@@ -204,19 +224,36 @@ impl Connection {
         let profiles = self.saved.lock().expect("profiles lock").profiles.clone();
         let slot = self.slot.read().await;
         let (kind, profile, remembered, offline, notice) = match &slot.current {
-            Current::Local(_) | Current::Broken(_) => (ConnectionKind::Local, None, None, None, None),
-            Current::Remote { profile, backend, remembered } => (
+            Current::Local(_) | Current::Broken(_) => {
+                (ConnectionKind::Local, None, None, None, None)
+            }
+            Current::Remote {
+                profile,
+                backend,
+                remembered,
+            } => (
                 ConnectionKind::Remote,
                 Some(profile.clone()),
                 Some(remembered.clone()),
                 backend.offline_status(),
                 None,
             ),
-            Current::SignedOut { profile, notice } => {
-                (ConnectionKind::SignedOut, Some(profile.clone()), None, None, notice.clone())
-            }
+            Current::SignedOut { profile, notice } => (
+                ConnectionKind::SignedOut,
+                Some(profile.clone()),
+                None,
+                None,
+                notice.clone(),
+            ),
         };
-        ConnectionStatus { kind, profile, profiles, remembered, offline, notice }
+        ConnectionStatus {
+            kind,
+            profile,
+            profiles,
+            remembered,
+            offline,
+            notice,
+        }
     }
 
     /// Signs in with email and password; the token goes to the keychain
@@ -224,15 +261,19 @@ impl Connection {
     pub async fn sign_in(&self, input: PasswordSignIn) -> AppResult<ConnectionStatus> {
         parse_server_url(&input.server_url)?;
         if input.email.trim().is_empty() {
-            return Err(AppError::validation("email", "enter the email address of your account"));
+            return Err(AppError::validation(
+                "email",
+                "enter the email address of your account",
+            ));
         }
         if input.password.0.expose().is_empty() {
             return Err(AppError::validation("password", "enter your password"));
         }
         let dir = self.data_dir()?;
-        let backend = RemoteBackend::sign_in(&input.server_url, &input.email, input.password.0, &dir)
-            .await
-            .map_err(sign_in_error)?;
+        let backend =
+            RemoteBackend::sign_in(&input.server_url, &input.email, input.password.0, &dir)
+                .await
+                .map_err(sign_in_error)?;
         self.signed_in(backend).await
     }
 
@@ -245,14 +286,19 @@ impl Connection {
         }
         let dir = self.data_dir()?;
         let key = Sensitive::new(input.api_key.0.expose().trim().to_owned());
-        let backend = RemoteBackend::with_admin_key(&input.server_url, key, &dir).await.map_err(|e| {
-            if e.code == ErrorCode::Unauthorized {
-                AppError::new(ErrorCode::Unauthorized, "the server did not accept this key")
+        let backend = RemoteBackend::with_admin_key(&input.server_url, key, &dir)
+            .await
+            .map_err(|e| {
+                if e.code == ErrorCode::Unauthorized {
+                    AppError::new(
+                        ErrorCode::Unauthorized,
+                        "the server did not accept this key",
+                    )
                     .with_field("api_key")
-            } else {
-                e
-            }
-        })?;
+                } else {
+                    e
+                }
+            })?;
         self.signed_in(backend).await
     }
 
@@ -262,13 +308,21 @@ impl Connection {
             &backend.profile().account,
             backend.credential_kind(),
         );
-        let remembered = self.vault.remember(&profile.session_key(), backend.token()).await;
+        let remembered = self
+            .vault
+            .remember(&profile.session_key(), backend.token())
+            .await;
         self.save(|saved| {
             saved.profiles.retain(|p| p.id != profile.id);
             saved.profiles.push(profile.clone());
             saved.active = Some(profile.id.clone());
         })?;
-        self.install(Current::Remote { profile, backend: Box::new(backend), remembered }).await;
+        self.install(Current::Remote {
+            profile,
+            backend: Box::new(backend),
+            remembered,
+        })
+        .await;
         Ok(self.status().await)
     }
 
@@ -280,11 +334,20 @@ impl Connection {
         let (profile, backend, generation) = {
             let mut slot = self.slot.write().await;
             let Current::Remote { profile, .. } = &slot.current else {
-                return Err(AppError::new(ErrorCode::Validation, "not signed in to a server"));
+                return Err(AppError::new(
+                    ErrorCode::Validation,
+                    "not signed in to a server",
+                ));
             };
-            let signed_out = Current::SignedOut { profile: profile.clone(), notice: None };
+            let signed_out = Current::SignedOut {
+                profile: profile.clone(),
+                notice: None,
+            };
             slot.generation += 1;
-            let Current::Remote { profile, backend, .. } = std::mem::replace(&mut slot.current, signed_out) else {
+            let Current::Remote {
+                profile, backend, ..
+            } = std::mem::replace(&mut slot.current, signed_out)
+            else {
                 unreachable!("checked above")
             };
             (profile, backend, slot.generation)
@@ -296,22 +359,35 @@ impl Connection {
         match backend.sign_out().await {
             Ok(()) => {}
             Err(e) if e.code == ErrorCode::Unavailable => problems.push(
-                "the server could not be reached to end the session there; it ends when it expires".to_owned(),
+                "the server could not be reached to end the session there; it ends when it expires"
+                    .to_owned(),
             ),
-            Err(e) => problems.push(format!("the server did not end the session ({}); it ends when it expires", e.message)),
+            Err(e) => problems.push(format!(
+                "the server did not end the session ({}); it ends when it expires",
+                e.message
+            )),
         }
         if let Err(e) = self.vault.forget(&profile.session_key()).await {
             if e.code != ErrorCode::KeychainUnavailable {
-                problems.push(format!("the session could not be removed from the keychain: {}", e.message));
+                problems.push(format!(
+                    "the session could not be removed from the keychain: {}",
+                    e.message
+                ));
             }
         }
         backend.forget_cached().await;
         backend.close().await;
         if !problems.is_empty() {
-            let notice = format!("Signed out on this computer, but {}.", problems.join("; and "));
+            let notice = format!(
+                "Signed out on this computer, but {}.",
+                problems.join("; and ")
+            );
             let mut slot = self.slot.write().await;
             if slot.generation == generation {
-                slot.current = Current::SignedOut { profile, notice: Some(notice) };
+                slot.current = Current::SignedOut {
+                    profile,
+                    notice: Some(notice),
+                };
             }
         }
         self.tell(ConnectionEvent::Changed);
@@ -329,7 +405,9 @@ impl Connection {
             }
         };
         let active = match &next {
-            Current::Remote { profile, .. } | Current::SignedOut { profile, .. } => Some(profile.id.clone()),
+            Current::Remote { profile, .. } | Current::SignedOut { profile, .. } => {
+                Some(profile.id.clone())
+            }
             Current::Local(_) | Current::Broken(_) => None,
         };
         self.save(|saved| saved.active = active)?;
@@ -341,13 +419,23 @@ impl Connection {
     /// active profile cannot be forgotten: switch away from it first.
     pub async fn forget_profile(&self, profile_id: String) -> AppResult<ConnectionStatus> {
         let profile = self.profile(&profile_id)?;
-        if self.saved.lock().expect("profiles lock").active.as_deref() == Some(profile.id.as_str()) {
-            return Err(AppError::validation("profile_id", "switch to another profile before removing this one"));
+        if self.saved.lock().expect("profiles lock").active.as_deref() == Some(profile.id.as_str())
+        {
+            return Err(AppError::validation(
+                "profile_id",
+                "switch to another profile before removing this one",
+            ));
         }
         self.forget_token(&profile).await;
         if let Some(dir) = &self.data_dir {
             if let Ok(cache) = crate::cache::Cache::open(dir).await {
-                cache.clear_profile(&crate::remote::cache_scope(&profile.server_url, &profile.account)).await.ok();
+                cache
+                    .clear_profile(&crate::remote::cache_scope(
+                        &profile.server_url,
+                        &profile.account,
+                    ))
+                    .await
+                    .ok();
                 cache.close().await;
             }
         }
@@ -373,7 +461,10 @@ impl Connection {
             .iter()
             .find(|p| p.id == id)
             .cloned()
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "no saved server by that name").with_field("profile_id"))
+            .ok_or_else(|| {
+                AppError::new(ErrorCode::NotFound, "no saved server by that name")
+                    .with_field("profile_id")
+            })
     }
 
     fn data_dir(&self) -> AppResult<PathBuf> {
@@ -408,21 +499,44 @@ impl Connection {
         let key = profile.session_key();
         let token = match self.vault.recall(&key).await {
             Ok(Some(token)) => token,
-            Ok(None) => return Current::SignedOut { profile, notice: None },
+            Ok(None) => {
+                return Current::SignedOut {
+                    profile,
+                    notice: None,
+                }
+            }
             Err(error) => {
                 return Current::SignedOut {
                     profile,
-                    notice: Some(format!("{}. Sign in again; this time the session will last until Keydesk closes.", error.message)),
+                    notice: Some(format!(
+                        "{}. Sign in again; this time the session will last until Keydesk closes.",
+                        error.message
+                    )),
                 }
             }
         };
         let remembered = self.vault.where_kept(&key);
-        match RemoteBackend::resume_as(&profile.server_url, &profile.account, token, profile.credential, &dir).await {
+        match RemoteBackend::resume_as(
+            &profile.server_url,
+            &profile.account,
+            token,
+            profile.credential,
+            &dir,
+        )
+        .await
+        {
             Ok(backend) => {
                 backend.set_instant_start(true);
-                Current::Remote { profile, backend: Box::new(backend), remembered }
+                Current::Remote {
+                    profile,
+                    backend: Box::new(backend),
+                    remembered,
+                }
             }
-            Err(error) => Current::SignedOut { profile, notice: Some(error.message) },
+            Err(error) => Current::SignedOut {
+                profile,
+                notice: Some(error.message),
+            },
         }
     }
 
@@ -449,7 +563,9 @@ impl Connection {
     fn watch(&self, backend: &RemoteBackend, generation: u64) {
         let this = self.this.clone();
         backend.set_listener(Some(Arc::new(move |event| {
-            let Some(connection) = this.upgrade() else { return };
+            let Some(connection) = this.upgrade() else {
+                return;
+            };
             match event {
                 RemoteEvent::Refreshed { kind } => {
                     connection.tell(ConnectionEvent::Refreshed { kind });
@@ -472,14 +588,22 @@ impl Connection {
             if slot.generation != generation {
                 return;
             }
-            let Current::Remote { profile, .. } = &slot.current else { return };
+            let Current::Remote { profile, .. } = &slot.current else {
+                return;
+            };
             let notice = format!(
                 "Your session on {} has ended (it expired, or was signed out elsewhere). Sign in again to continue.",
                 profile.server_url
             );
-            let signed_out = Current::SignedOut { profile: profile.clone(), notice: Some(notice) };
+            let signed_out = Current::SignedOut {
+                profile: profile.clone(),
+                notice: Some(notice),
+            };
             slot.generation += 1;
-            let Current::Remote { profile, backend, .. } = std::mem::replace(&mut slot.current, signed_out) else {
+            let Current::Remote {
+                profile, backend, ..
+            } = std::mem::replace(&mut slot.current, signed_out)
+            else {
                 unreachable!("checked above")
             };
             (profile, backend)
@@ -496,10 +620,12 @@ impl Connection {
         let backend: Arc<dyn Backend> = match &slot.current {
             Current::Local(local) => local.clone(),
             Current::Remote { backend, .. } => Arc::new(RemoteBackend::clone(backend)),
-            Current::SignedOut { profile, .. } => Arc::new(UnavailableBackend::failing_with(AppError::new(
-                ErrorCode::Unauthorized,
-                format!("not signed in to {}", profile.server_url),
-            ))),
+            Current::SignedOut { profile, .. } => {
+                Arc::new(UnavailableBackend::failing_with(AppError::new(
+                    ErrorCode::Unauthorized,
+                    format!("not signed in to {}", profile.server_url),
+                )))
+            }
             Current::Broken(broken) => broken.clone(),
         };
         (backend, slot.generation)
@@ -576,7 +702,8 @@ fn read_profiles(dir: &Path) -> SavedProfiles {
 /// Writes the profiles file whole (a temp file renamed over it), so a crash
 /// never leaves half of it.
 fn write_profiles(dir: &Path, saved: &SavedProfiles) -> AppResult<()> {
-    let fail = |e: std::io::Error| AppError::internal(format!("cannot save the list of servers: {e}"));
+    let fail =
+        |e: std::io::Error| AppError::internal(format!("cannot save the list of servers: {e}"));
     std::fs::create_dir_all(dir).map_err(fail)?;
     let body = serde_json::to_vec_pretty(saved).map_err(|e| AppError::internal(e.to_string()))?;
     let temp = dir.join(format!("{PROFILES_FILE}.tmp"));
@@ -596,16 +723,24 @@ impl Backend for Connection {
         self.on(|b| async move { b.list_workspaces().await }).await
     }
     async fn create_workspace(&self, input: NewWorkspace) -> AppResult<Workspace> {
-        self.on(|b| async move { b.create_workspace(input).await }).await
+        self.on(|b| async move { b.create_workspace(input).await })
+            .await
     }
-    async fn update_workspace(&self, workspace_id: Uuid, patch: WorkspacePatch) -> AppResult<Workspace> {
-        self.on(|b| async move { b.update_workspace(workspace_id, patch).await }).await
+    async fn update_workspace(
+        &self,
+        workspace_id: Uuid,
+        patch: WorkspacePatch,
+    ) -> AppResult<Workspace> {
+        self.on(|b| async move { b.update_workspace(workspace_id, patch).await })
+            .await
     }
     async fn workspace_key_count(&self, workspace_id: Uuid) -> AppResult<i64> {
-        self.on(|b| async move { b.workspace_key_count(workspace_id).await }).await
+        self.on(|b| async move { b.workspace_key_count(workspace_id).await })
+            .await
     }
     async fn delete_workspace(&self, workspace_id: Uuid, confirmed: bool) -> AppResult<i64> {
-        self.on(|b| async move { b.delete_workspace(workspace_id, confirmed).await }).await
+        self.on(|b| async move { b.delete_workspace(workspace_id, confirmed).await })
+            .await
     }
     async fn list_keys(&self, filter: KeyFilter) -> AppResult<KeyPage> {
         self.on(|b| async move { b.list_keys(filter).await }).await
@@ -614,22 +749,27 @@ impl Backend for Connection {
         self.on(|b| async move { b.create_key(input).await }).await
     }
     async fn rename_key(&self, key_id: Uuid, name: Option<String>) -> AppResult<ApiKey> {
-        self.on(|b| async move { b.rename_key(key_id, name).await }).await
+        self.on(|b| async move { b.rename_key(key_id, name).await })
+            .await
     }
     async fn set_key_budget(&self, key_id: Uuid, budget_micros: Option<i64>) -> AppResult<ApiKey> {
-        self.on(|b| async move { b.set_key_budget(key_id, budget_micros).await }).await
+        self.on(|b| async move { b.set_key_budget(key_id, budget_micros).await })
+            .await
     }
     async fn delete_key(&self, key_id: Uuid) -> AppResult<()> {
         self.on(|b| async move { b.delete_key(key_id).await }).await
     }
     async fn rotate_key(&self, key_id: Uuid, grace_seconds: Option<i64>) -> AppResult<IssuedKey> {
-        self.on(|b| async move { b.rotate_key(key_id, grace_seconds).await }).await
+        self.on(|b| async move { b.rotate_key(key_id, grace_seconds).await })
+            .await
     }
     async fn delete_keys(&self, key_ids: Vec<Uuid>) -> AppResult<i64> {
-        self.on(|b| async move { b.delete_keys(key_ids).await }).await
+        self.on(|b| async move { b.delete_keys(key_ids).await })
+            .await
     }
     async fn update_organization(&self, patch: OrganizationPatch) -> AppResult<Organization> {
-        self.on(|b| async move { b.update_organization(patch).await }).await
+        self.on(|b| async move { b.update_organization(patch).await })
+            .await
     }
     async fn list_users(&self) -> AppResult<Vec<User>> {
         self.on(|b| async move { b.list_users().await }).await
@@ -638,53 +778,78 @@ impl Backend for Connection {
         self.on(|b| async move { b.create_user(input).await }).await
     }
     async fn set_user_role(&self, user_id: Uuid, role: OrgRole) -> AppResult<User> {
-        self.on(|b| async move { b.set_user_role(user_id, role).await }).await
+        self.on(|b| async move { b.set_user_role(user_id, role).await })
+            .await
     }
     async fn remove_user(&self, user_id: Uuid) -> AppResult<()> {
-        self.on(|b| async move { b.remove_user(user_id).await }).await
+        self.on(|b| async move { b.remove_user(user_id).await })
+            .await
     }
     async fn list_members(&self, workspace_id: Uuid) -> AppResult<Vec<WorkspaceMember>> {
-        self.on(|b| async move { b.list_members(workspace_id).await }).await
+        self.on(|b| async move { b.list_members(workspace_id).await })
+            .await
     }
-    async fn add_member(&self, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> AppResult<()> {
-        self.on(|b| async move { b.add_member(workspace_id, user_id, role).await }).await
+    async fn add_member(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> AppResult<()> {
+        self.on(|b| async move { b.add_member(workspace_id, user_id, role).await })
+            .await
     }
-    async fn set_member_role(&self, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> AppResult<()> {
-        self.on(|b| async move { b.set_member_role(workspace_id, user_id, role).await }).await
+    async fn set_member_role(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> AppResult<()> {
+        self.on(|b| async move { b.set_member_role(workspace_id, user_id, role).await })
+            .await
     }
     async fn remove_member(&self, workspace_id: Uuid, user_id: Uuid) -> AppResult<i64> {
-        self.on(|b| async move { b.remove_member(workspace_id, user_id).await }).await
+        self.on(|b| async move { b.remove_member(workspace_id, user_id).await })
+            .await
     }
     async fn monthly_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend> {
-        self.on(|b| async move { b.monthly_spend(workspace_id).await }).await
+        self.on(|b| async move { b.monthly_spend(workspace_id).await })
+            .await
     }
     async fn daily_costs(&self, workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
-        self.on(|b| async move { b.daily_costs(workspace_id).await }).await
+        self.on(|b| async move { b.daily_costs(workspace_id).await })
+            .await
     }
     async fn usage_by_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
-        self.on(|b| async move { b.usage_by_model(workspace_id).await }).await
+        self.on(|b| async move { b.usage_by_model(workspace_id).await })
+            .await
     }
     async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
-        self.on(|b| async move { b.usage_by_key(workspace_id).await }).await
+        self.on(|b| async move { b.usage_by_key(workspace_id).await })
+            .await
     }
     async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {
-        self.on(|b| async move { b.list_connectors(workspace_id).await }).await
+        self.on(|b| async move { b.list_connectors(workspace_id).await })
+            .await
     }
     async fn create_connector(&self, input: NewConnector) -> AppResult<Connector> {
-        self.on(|b| async move { b.create_connector(input).await }).await
+        self.on(|b| async move { b.create_connector(input).await })
+            .await
     }
     async fn set_connector_visibility(
         &self,
         connector_id: Uuid,
         visibility: ConnectorVisibility,
     ) -> AppResult<Connector> {
-        self.on(|b| async move { b.set_connector_visibility(connector_id, visibility).await }).await
+        self.on(|b| async move { b.set_connector_visibility(connector_id, visibility).await })
+            .await
     }
     async fn delete_connector(&self, connector_id: Uuid) -> AppResult<()> {
-        self.on(|b| async move { b.delete_connector(connector_id).await }).await
+        self.on(|b| async move { b.delete_connector(connector_id).await })
+            .await
     }
     async fn reachable_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
-        self.on(|b| async move { b.reachable_connectors(key_id).await }).await
+        self.on(|b| async move { b.reachable_connectors(key_id).await })
+            .await
     }
     async fn list_audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
         self.on(|b| async move { b.list_audit(filter).await }).await

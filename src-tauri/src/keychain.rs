@@ -22,7 +22,11 @@ pub struct SessionKey {
 impl SessionKey {
     /// The keychain account name: one entry per server and user.
     fn account(&self) -> String {
-        format!("{} {}", self.server_url.trim_end_matches('/'), self.email.to_lowercase())
+        format!(
+            "{} {}",
+            self.server_url.trim_end_matches('/'),
+            self.email.to_lowercase()
+        )
     }
 }
 
@@ -45,21 +49,29 @@ pub struct SessionVault {
 
 impl std::fmt::Debug for SessionVault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionVault").field("service", &self.service).finish_non_exhaustive()
+        f.debug_struct("SessionVault")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
     }
 }
 
 fn keychain_unavailable(err: keyring::Error) -> AppError {
     // The platform's own message helps (e.g. no Secret Service on D-Bus) and
     // never contains the secret.
-    AppError::new(ErrorCode::KeychainUnavailable, format!("the system keychain is not available: {err}"))
+    AppError::new(
+        ErrorCode::KeychainUnavailable,
+        format!("the system keychain is not available: {err}"),
+    )
 }
 
 impl SessionVault {
     /// `service` is the app identifier, so dev and release builds (which
     /// use different identifiers) never share entries.
     pub fn new(service: &str) -> Self {
-        SessionVault { service: service.to_owned(), memory: Mutex::new(HashMap::new()) }
+        SessionVault {
+            service: service.to_owned(),
+            memory: Mutex::new(HashMap::new()),
+        }
     }
 
     fn entry(&self, key: &SessionKey) -> AppResult<keyring::Entry> {
@@ -78,8 +90,13 @@ impl SessionVault {
                 Remembered::Keychain
             }
             Err(err) => {
-                self.memory.lock().expect("vault lock").insert(key.clone(), token.clone());
-                Remembered::MemoryOnly { reason: err.message }
+                self.memory
+                    .lock()
+                    .expect("vault lock")
+                    .insert(key.clone(), token.clone());
+                Remembered::MemoryOnly {
+                    reason: err.message,
+                }
             }
         }
     }
@@ -112,7 +129,10 @@ impl SessionVault {
     /// Forgets the token everywhere. Forgetting a missing entry succeeds.
     pub async fn forget(&self, key: &SessionKey) -> AppResult<()> {
         self.memory.lock().expect("vault lock").remove(key);
-        match self.with_entry(key, |entry| entry.delete_credential()).await {
+        match self
+            .with_entry(key, |entry| entry.delete_credential())
+            .await
+        {
             Ok(()) => Ok(()),
             Err(err) if err.code == ErrorCode::NotFound => Ok(()),
             Err(err) => Err(err),
@@ -149,7 +169,10 @@ mod tests {
     }
 
     fn key(email: &str) -> SessionKey {
-        SessionKey { server_url: "http://127.0.0.1:9/".into(), email: email.into() }
+        SessionKey {
+            server_url: "http://127.0.0.1:9/".into(),
+            email: email.into(),
+        }
     }
 
     fn token() -> Sensitive<String> {
@@ -159,20 +182,40 @@ mod tests {
     #[tokio::test]
     async fn session_token_is_stored_read_back_after_restart_and_deleted_in_the_real_keychain() {
         if mode().as_deref() != Some("secret-service") {
-            eprintln!("skipped: needs KEYDESK_KEYCHAIN_TESTS=secret-service (a running Secret Service)");
+            eprintln!(
+                "skipped: needs KEYDESK_KEYCHAIN_TESTS=secret-service (a running Secret Service)"
+            );
             return;
         }
-        let who = key(&format!("dev-{}@example.com", uuid::Uuid::new_v4().simple()));
+        let who = key(&format!(
+            "dev-{}@example.com",
+            uuid::Uuid::new_v4().simple()
+        ));
         let token = token();
         let vault = SessionVault::new("dev.keydesk.test");
         assert_eq!(vault.remember(&who, &token).await, Remembered::Keychain);
         // A new vault is a restarted app: nothing in memory, all from the keychain.
         let restarted = SessionVault::new("dev.keydesk.test");
-        assert_eq!(restarted.recall(&who).await.unwrap().map(|t| t.expose().clone()), Some(token.expose().clone()));
+        assert_eq!(
+            restarted
+                .recall(&who)
+                .await
+                .unwrap()
+                .map(|t| t.expose().clone()),
+            Some(token.expose().clone())
+        );
         // Another identifier (a dev build) does not see the release entry.
-        assert!(SessionVault::new("dev.keydesk.other").recall(&who).await.unwrap().is_none());
+        assert!(SessionVault::new("dev.keydesk.other")
+            .recall(&who)
+            .await
+            .unwrap()
+            .is_none());
         restarted.forget(&who).await.unwrap();
-        assert!(SessionVault::new("dev.keydesk.test").recall(&who).await.unwrap().is_none());
+        assert!(SessionVault::new("dev.keydesk.test")
+            .recall(&who)
+            .await
+            .unwrap()
+            .is_none());
         // Forgetting twice is fine.
         restarted.forget(&who).await.unwrap();
     }
@@ -189,12 +232,28 @@ mod tests {
         let token = token();
         let vault = SessionVault::new("dev.keydesk.test");
         match vault.remember(&who, &token).await {
-            Remembered::MemoryOnly { reason } => assert!(reason.contains("keychain is not available"), "{reason}"),
+            Remembered::MemoryOnly { reason } => {
+                assert!(reason.contains("keychain is not available"), "{reason}")
+            }
             other => panic!("expected memory-only, got {other:?}"),
         }
-        assert_eq!(vault.recall(&who).await.unwrap().map(|t| t.expose().clone()), Some(token.expose().clone()));
+        assert_eq!(
+            vault
+                .recall(&who)
+                .await
+                .unwrap()
+                .map(|t| t.expose().clone()),
+            Some(token.expose().clone())
+        );
         // A restarted app has no session: the token never left memory.
-        assert_eq!(SessionVault::new("dev.keydesk.test").recall(&who).await.unwrap_err().code, ErrorCode::KeychainUnavailable);
+        assert_eq!(
+            SessionVault::new("dev.keydesk.test")
+                .recall(&who)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::KeychainUnavailable
+        );
         vault.forget(&who).await.ok();
         assert!(vault.memory.lock().unwrap().is_empty());
         let mut stack = vec![home];
@@ -205,7 +264,11 @@ mod tests {
                     stack.push(path);
                 } else if let Ok(bytes) = std::fs::read(&path) {
                     let needle = token.expose().as_bytes();
-                    assert!(!bytes.windows(needle.len()).any(|w| w == needle), "token written to {}", path.display());
+                    assert!(
+                        !bytes.windows(needle.len()).any(|w| w == needle),
+                        "token written to {}",
+                        path.display()
+                    );
                 }
             }
         }

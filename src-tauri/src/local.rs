@@ -167,7 +167,10 @@ impl Backend for LocalBackend {
 
     async fn set_key_budget(&self, key_id: Uuid, budget_micros: Option<i64>) -> AppResult<ApiKey> {
         let actor = self.actor().await?;
-        Ok(self.service.set_key_budget(&actor, key_id, budget_micros).await?)
+        Ok(self
+            .service
+            .set_key_budget(&actor, key_id, budget_micros)
+            .await?)
     }
 
     async fn delete_key(&self, key_id: Uuid) -> AppResult<()> {

@@ -22,9 +22,9 @@ use uuid::Uuid;
 use crate::backend::{AppState, BackendMode, IssuedKey, KeyUsage};
 use crate::commands::RevealOnce;
 use crate::connection::{ConnectionKind, ConnectionStatus, Profile};
+use crate::error::AppError;
 use crate::keychain::Remembered;
 use crate::remote::{CredentialKind, OfflineInfo};
-use crate::error::AppError;
 use crate::wire::{OrganizationPatchInput, WorkspacePatchInput};
 
 const OUT: &str = "ui/src/generated/payload-samples.ts";
@@ -149,7 +149,10 @@ fn samples() -> Vec<(&'static str, &'static str, serde_json::Value)> {
                 remembered: Some(Remembered::MemoryOnly {
                     reason: "the system keychain is not available".into(),
                 }),
-                offline: Some(OfflineInfo { fetched_at: at(), age_seconds: 300 }),
+                offline: Some(OfflineInfo {
+                    fetched_at: at(),
+                    age_seconds: 300,
+                }),
                 notice: None,
             }),
         ),
@@ -158,7 +161,10 @@ fn samples() -> Vec<(&'static str, &'static str, serde_json::Value)> {
             "ConnectionStatus",
             v(ConnectionStatus {
                 kind: ConnectionKind::SignedOut,
-                profile: Some(Profile { credential: CredentialKind::AdminKey, ..profile.clone() }),
+                profile: Some(Profile {
+                    credential: CredentialKind::AdminKey,
+                    ..profile.clone()
+                }),
                 profiles: vec![profile],
                 remembered: Some(Remembered::Keychain),
                 offline: None,
@@ -324,7 +330,10 @@ fn samples() -> Vec<(&'static str, &'static str, serde_json::Value)> {
                 status: Some(KeyStatus::Expired),
                 product: Some(KeyProduct::MistralCode),
                 unused_for_days: Some(30),
-                sort: Some(KeySort { column: KeySortColumn::Expires, descending: true }),
+                sort: Some(KeySort {
+                    column: KeySortColumn::Expires,
+                    descending: true,
+                }),
                 limit: Some(100),
                 offset: Some(0),
             }),

@@ -26,13 +26,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use keydesk_core::model::{
     ApiKey, AuditEvent, AuditFilter, Connector, ConnectorScope, ConnectorVisibility, KeyActions,
-    KeyFilter, KeyPage, KeyProduct, KeySortColumn, KeyStatus, MonthlySpend, NewConnector, NewKey, NewWorkspace,
-    OrgRole, Organization, Plan, RateLimits, User, Workspace, WorkspaceMember, WorkspacePatch,
-    WorkspaceRole,
+    KeyFilter, KeyPage, KeyProduct, KeySortColumn, KeyStatus, MonthlySpend, NewConnector, NewKey,
+    NewWorkspace, OrgRole, Organization, Plan, RateLimits, User, Workspace, WorkspaceMember,
+    WorkspacePatch, WorkspaceRole,
 };
 use keydesk_core::report::ModelDayUsage;
-use keydesk_core::{DailyCost, NewUser, OrganizationPatch};
 use keydesk_core::secret::Sensitive;
+use keydesk_core::{DailyCost, NewUser, OrganizationPatch};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -211,7 +211,14 @@ impl RemoteBackend {
         token: Sensitive<String>,
         data_dir: &Path,
     ) -> AppResult<Self> {
-        Self::resume_as(server_url, account, token, CredentialKind::Session, data_dir).await
+        Self::resume_as(
+            server_url,
+            account,
+            token,
+            CredentialKind::Session,
+            data_dir,
+        )
+        .await
     }
 
     /// `resume` for either kind of saved credential.
@@ -367,10 +374,14 @@ impl RemoteBackend {
             let never_arrived = e.is_connect();
             let mut error = transport_error(e);
             if writes && never_arrived {
-                error.message.push_str("; nothing was changed, and nothing is kept to send later");
+                error
+                    .message
+                    .push_str("; nothing was changed, and nothing is kept to send later");
             } else if writes {
                 // The request may have reached the server before the answer was lost.
-                error.message.push_str("; the change may have been made: look before trying again");
+                error
+                    .message
+                    .push_str("; the change may have been made: look before trying again");
             }
             error
         })?;
@@ -427,7 +438,9 @@ impl RemoteBackend {
                                 this.tell(RemoteEvent::Refreshed { kind });
                             }
                         }
-                        Err(e) if e.code == ErrorCode::Unauthorized => this.tell(RemoteEvent::SessionEnded),
+                        Err(e) if e.code == ErrorCode::Unauthorized => {
+                            this.tell(RemoteEvent::SessionEnded)
+                        }
                         Err(e) if e.code == ErrorCode::Unavailable => {
                             this.mark_offline_since(fetched_at);
                             this.tell(RemoteEvent::Refreshed { kind });
@@ -466,7 +479,10 @@ impl RemoteBackend {
 
     fn mark_offline_since(&self, fetched_at: DateTime<Utc>) {
         let age = (Utc::now() - fetched_at).num_seconds().max(0);
-        self.set_offline(Some(OfflineInfo { fetched_at, age_seconds: age }));
+        self.set_offline(Some(OfflineInfo {
+            fetched_at,
+            age_seconds: age,
+        }));
     }
 
     /// The signed-in user, asked once.
@@ -556,7 +572,9 @@ impl RemoteBackend {
 #[async_trait]
 impl Backend for RemoteBackend {
     async fn state(&self) -> AppResult<AppState> {
-        let snapshot = self.read_through("state", "", |b| async move { b.fetch_state().await }).await?;
+        let snapshot = self
+            .read_through("state", "", |b| async move { b.fetch_state().await })
+            .await?;
         Ok(AppState {
             mode: BackendMode::Remote,
             organization: Some(snapshot.organization),
@@ -572,8 +590,12 @@ impl Backend for RemoteBackend {
     }
 
     async fn list_workspaces(&self) -> AppResult<Vec<Workspace>> {
-        self.read_through("workspaces", "", |b| async move { b.fetch_workspaces().await })
-            .await
+        self.read_through(
+            "workspaces",
+            "",
+            |b| async move { b.fetch_workspaces().await },
+        )
+        .await
     }
 
     async fn create_workspace(&self, input: NewWorkspace) -> AppResult<Workspace> {
@@ -768,11 +790,21 @@ impl Backend for RemoteBackend {
         self.members(workspace_id).await
     }
 
-    async fn add_member(&self, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> AppResult<()> {
+    async fn add_member(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> AppResult<()> {
         self.put_member(workspace_id, user_id, role, true).await
     }
 
-    async fn set_member_role(&self, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> AppResult<()> {
+    async fn set_member_role(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> AppResult<()> {
         self.put_member(workspace_id, user_id, role, false).await
     }
 
@@ -804,8 +836,13 @@ impl Backend for RemoteBackend {
         self.add_connector(input).await
     }
 
-    async fn set_connector_visibility(&self, connector_id: Uuid, visibility: ConnectorVisibility) -> AppResult<Connector> {
-        self.change_connector_visibility(connector_id, visibility).await
+    async fn set_connector_visibility(
+        &self,
+        connector_id: Uuid,
+        visibility: ConnectorVisibility,
+    ) -> AppResult<Connector> {
+        self.change_connector_visibility(connector_id, visibility)
+            .await
     }
 
     async fn delete_connector(&self, connector_id: Uuid) -> AppResult<()> {

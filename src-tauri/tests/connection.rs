@@ -16,8 +16,8 @@ use keydesk_core::secret::Sensitive;
 use keydesk_core::NewUser;
 use keydesk_desktop::backend::{Backend, BackendMode};
 use keydesk_desktop::connection::{
-    AdminKeySignIn, Connection, ConnectionEvent, ConnectionKind, ConnectionStatus, PasswordSignIn, SecretInput,
-    PROFILES_FILE,
+    AdminKeySignIn, Connection, ConnectionEvent, ConnectionKind, ConnectionStatus, PasswordSignIn,
+    SecretInput, PROFILES_FILE,
 };
 use keydesk_desktop::error::ErrorCode;
 use keydesk_desktop::keychain::{Remembered, SessionVault};
@@ -42,7 +42,11 @@ fn secret(text: &str) -> SecretInput {
 }
 
 fn password_sign_in(server: &TestServer, email: &str, password: &str) -> PasswordSignIn {
-    PasswordSignIn { server_url: server.url.clone(), email: email.into(), password: secret(password) }
+    PasswordSignIn {
+        server_url: server.url.clone(),
+        email: email.into(),
+        password: secret(password),
+    }
 }
 
 fn keychain_is_real() -> bool {
@@ -52,20 +56,31 @@ fn keychain_is_real() -> bool {
 /// An organization admin over the Admin API key `init` printed.
 async fn admin(server: &TestServer) -> RemoteBackend {
     let dir = tempfile::tempdir().unwrap().keep();
-    RemoteBackend::with_admin_key(&server.url, Sensitive::new(server.admin_api_key.clone()), &dir)
-        .await
-        .unwrap()
+    RemoteBackend::with_admin_key(
+        &server.url,
+        Sensitive::new(server.admin_api_key.clone()),
+        &dir,
+    )
+    .await
+    .unwrap()
 }
 
 /// A new member with a one-time password, as an admin would hand it out.
 async fn new_member(server: &TestServer, email: &str) -> (Uuid, String) {
     let admin = admin(server).await;
     let user = admin
-        .create_user(NewUser { email: email.into(), name: "Bob".into(), org_role: OrgRole::Member })
+        .create_user(NewUser {
+            email: email.into(),
+            name: "Bob".into(),
+            org_role: OrgRole::Member,
+        })
         .await
         .unwrap();
     let issued: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/v1/admin/users/{}/password", server.url, user.id))
+        .post(format!(
+            "{}/v1/admin/users/{}/password",
+            server.url, user.id
+        ))
         .header("x-api-key", &server.admin_api_key)
         .send()
         .await
@@ -90,14 +105,24 @@ async fn signing_in_saves_the_profile_and_the_window_reads_the_server() {
     let connection = Connection::open(Some(dir.path().to_owned()), vault()).await;
     assert_eq!(connection.status().await.kind, ConnectionKind::Local);
 
-    let status = connection.sign_in(password_sign_in(&server, &server.admin_email, &server.admin_password)).await.unwrap();
+    let status = connection
+        .sign_in(password_sign_in(
+            &server,
+            &server.admin_email,
+            &server.admin_password,
+        ))
+        .await
+        .unwrap();
     expect_remote(&status, &server.admin_email);
     assert_eq!(status.profiles.len(), 1);
     assert_eq!(status.profiles[0].credential, CredentialKind::Session);
     if keychain_is_real() {
         assert_eq!(status.remembered, Some(Remembered::Keychain));
     } else {
-        assert!(status.remembered.is_some(), "the status says where the session went");
+        assert!(
+            status.remembered.is_some(),
+            "the status says where the session went"
+        );
     }
     let state = connection.state().await.unwrap();
     assert_eq!(state.mode, BackendMode::Remote);
@@ -105,7 +130,10 @@ async fn signing_in_saves_the_profile_and_the_window_reads_the_server() {
 
     // The profiles file names the server and the account, and nothing secret.
     let saved = std::fs::read_to_string(dir.path().join(PROFILES_FILE)).unwrap();
-    assert!(saved.contains(&server.url) && saved.contains(&server.admin_email), "{saved}");
+    assert!(
+        saved.contains(&server.url) && saved.contains(&server.admin_email),
+        "{saved}"
+    );
     assert!(!saved.contains(&server.admin_password));
 }
 
@@ -118,24 +146,59 @@ async fn sign_in_mistakes_are_reported_on_the_field_that_caused_them() {
     let field_of = |e: keydesk_desktop::error::AppError| (e.code, e.field);
     let mut bad_url = password_sign_in(&server, &server.admin_email, "x");
     bad_url.server_url = "http://keydesk.example.com".into();
-    assert_eq!(field_of(connection.sign_in(bad_url).await.unwrap_err()), (ErrorCode::Validation, Some("server_url".into())));
     assert_eq!(
-        field_of(connection.sign_in(password_sign_in(&server, " ", "x")).await.unwrap_err()),
+        field_of(connection.sign_in(bad_url).await.unwrap_err()),
+        (ErrorCode::Validation, Some("server_url".into()))
+    );
+    assert_eq!(
+        field_of(
+            connection
+                .sign_in(password_sign_in(&server, " ", "x"))
+                .await
+                .unwrap_err()
+        ),
         (ErrorCode::Validation, Some("email".into()))
     );
     assert_eq!(
-        field_of(connection.sign_in(password_sign_in(&server, &server.admin_email, "")).await.unwrap_err()),
+        field_of(
+            connection
+                .sign_in(password_sign_in(&server, &server.admin_email, ""))
+                .await
+                .unwrap_err()
+        ),
         (ErrorCode::Validation, Some("password".into()))
     );
-    let wrong = connection.sign_in(password_sign_in(&server, &server.admin_email, "not the password")).await.unwrap_err();
-    assert_eq!((wrong.code, wrong.field.as_deref()), (ErrorCode::Unauthorized, Some("password")));
-    let unknown = connection.sign_in(password_sign_in(&server, "nobody@example.com", "whatever")).await.unwrap_err();
-    assert_eq!(unknown.message, wrong.message, "the answer must not tell which part was wrong");
-    let key = connection
-        .sign_in_with_key(AdminKeySignIn { server_url: server.url.clone(), api_key: secret("kd_not-a-key") })
+    let wrong = connection
+        .sign_in(password_sign_in(
+            &server,
+            &server.admin_email,
+            "not the password",
+        ))
         .await
         .unwrap_err();
-    assert_eq!((key.code, key.field.as_deref()), (ErrorCode::Unauthorized, Some("api_key")));
+    assert_eq!(
+        (wrong.code, wrong.field.as_deref()),
+        (ErrorCode::Unauthorized, Some("password"))
+    );
+    let unknown = connection
+        .sign_in(password_sign_in(&server, "nobody@example.com", "whatever"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unknown.message, wrong.message,
+        "the answer must not tell which part was wrong"
+    );
+    let key = connection
+        .sign_in_with_key(AdminKeySignIn {
+            server_url: server.url.clone(),
+            api_key: secret("kd_not-a-key"),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (key.code, key.field.as_deref()),
+        (ErrorCode::Unauthorized, Some("api_key"))
+    );
 
     // Nothing was saved by the failed attempts, and the window is still local.
     let status = connection.status().await;
@@ -148,30 +211,64 @@ async fn switching_between_the_local_store_and_servers_needs_no_restart() {
     let server = TestServer::start(None);
     let dir = tempfile::tempdir().unwrap();
     let connection = Connection::open(Some(dir.path().to_owned()), vault()).await;
-    let signed_in = connection.sign_in(password_sign_in(&server, &server.admin_email, &server.admin_password)).await.unwrap();
+    let signed_in = connection
+        .sign_in(password_sign_in(
+            &server,
+            &server.admin_email,
+            &server.admin_password,
+        ))
+        .await
+        .unwrap();
     let session_profile = signed_in.profile.clone().unwrap();
     let with_key = connection
-        .sign_in_with_key(AdminKeySignIn { server_url: server.url.clone(), api_key: secret(&server.admin_api_key) })
+        .sign_in_with_key(AdminKeySignIn {
+            server_url: server.url.clone(),
+            api_key: secret(&server.admin_api_key),
+        })
         .await
         .unwrap();
     // The Admin API key acts as the same admin: one profile, now by key.
     assert_eq!(with_key.profiles.len(), 1);
-    assert_eq!(with_key.profile.as_ref().unwrap().credential, CredentialKind::AdminKey);
+    assert_eq!(
+        with_key.profile.as_ref().unwrap().credential,
+        CredentialKind::AdminKey
+    );
 
     let local = connection.use_profile(None).await.unwrap();
     assert_eq!(local.kind, ConnectionKind::Local);
     assert_eq!(connection.state().await.unwrap().mode, BackendMode::Local);
 
-    let back = connection.use_profile(Some(session_profile.id.clone())).await.unwrap();
+    let back = connection
+        .use_profile(Some(session_profile.id.clone()))
+        .await
+        .unwrap();
     expect_remote(&back, &server.admin_email);
     assert_eq!(connection.state().await.unwrap().mode, BackendMode::Remote);
 
-    let err = connection.use_profile(Some("https://nowhere.example.com x@example.com".into())).await.unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::NotFound, Some("profile_id")));
-    let err = connection.forget_profile(session_profile.id.clone()).await.unwrap_err();
-    assert_eq!(err.field.as_deref(), Some("profile_id"), "the active profile cannot be removed");
+    let err = connection
+        .use_profile(Some("https://nowhere.example.com x@example.com".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::NotFound, Some("profile_id"))
+    );
+    let err = connection
+        .forget_profile(session_profile.id.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("profile_id"),
+        "the active profile cannot be removed"
+    );
     connection.use_profile(None).await.unwrap();
-    assert!(connection.forget_profile(session_profile.id).await.unwrap().profiles.is_empty());
+    assert!(connection
+        .forget_profile(session_profile.id)
+        .await
+        .unwrap()
+        .profiles
+        .is_empty());
 }
 
 #[tokio::test]
@@ -180,7 +277,10 @@ async fn a_session_revoked_on_the_server_returns_to_sign_in_and_keeps_the_profil
     let (bob, password) = new_member(&server, "bob@example.com").await;
     let dir = tempfile::tempdir().unwrap();
     let connection = Connection::open(Some(dir.path().to_owned()), vault()).await;
-    connection.sign_in(password_sign_in(&server, "bob@example.com", &password)).await.unwrap();
+    connection
+        .sign_in(password_sign_in(&server, "bob@example.com", &password))
+        .await
+        .unwrap();
     connection.list_workspaces().await.unwrap();
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     connection.set_listener(std::sync::Arc::new(move |event| {
@@ -196,10 +296,21 @@ async fn a_session_revoked_on_the_server_returns_to_sign_in_and_keeps_the_profil
     assert_eq!(status.kind, ConnectionKind::SignedOut);
     assert_eq!(status.profile.as_ref().unwrap().account, "bob@example.com");
     assert_eq!(status.profiles.len(), 1, "the profile is kept");
-    assert!(status.notice.as_deref().unwrap_or_default().contains("has ended"), "{:?}", status.notice);
+    assert!(
+        status
+            .notice
+            .as_deref()
+            .unwrap_or_default()
+            .contains("has ended"),
+        "{:?}",
+        status.notice
+    );
     assert_eq!(events.recv().await, Some(ConnectionEvent::Changed));
     // Every call now asks for a sign-in; nothing falls back to another source.
-    assert_eq!(connection.state().await.unwrap_err().code, ErrorCode::Unauthorized);
+    assert_eq!(
+        connection.state().await.unwrap_err().code,
+        ErrorCode::Unauthorized
+    );
 }
 
 #[tokio::test]
@@ -208,17 +319,36 @@ async fn signing_out_ends_the_session_and_a_restart_opens_the_sign_in_screen() {
     let dir = tempfile::tempdir().unwrap();
     let service = format!("dev.keydesk.test.{}", Uuid::new_v4().simple());
     let connection = Connection::open(Some(dir.path().to_owned()), vault_named(&service)).await;
-    connection.sign_in(password_sign_in(&server, &server.admin_email, &server.admin_password)).await.unwrap();
+    connection
+        .sign_in(password_sign_in(
+            &server,
+            &server.admin_email,
+            &server.admin_password,
+        ))
+        .await
+        .unwrap();
     connection.list_workspaces().await.unwrap();
 
     let out = connection.sign_out().await.unwrap();
     assert_eq!(out.kind, ConnectionKind::SignedOut);
-    assert_eq!(out.notice, None, "a sign-out the user asked for needs no explanation");
-    assert_eq!(connection.list_workspaces().await.unwrap_err().code, ErrorCode::Unauthorized);
+    assert_eq!(
+        out.notice, None,
+        "a sign-out the user asked for needs no explanation"
+    );
+    assert_eq!(
+        connection.list_workspaces().await.unwrap_err().code,
+        ErrorCode::Unauthorized
+    );
     // Nothing of the organization stays readable in the cache.
-    let cache = keydesk_desktop::cache::Cache::open(dir.path()).await.unwrap();
+    let cache = keydesk_desktop::cache::Cache::open(dir.path())
+        .await
+        .unwrap();
     let scope = keydesk_desktop::remote::cache_scope(&server.url, &server.admin_email);
-    assert!(cache.get::<serde_json::Value>(&scope, "workspaces", "").await.unwrap().is_none());
+    assert!(cache
+        .get::<serde_json::Value>(&scope, "workspaces", "")
+        .await
+        .unwrap()
+        .is_none());
     cache.close().await;
 
     let restarted = Connection::open(Some(dir.path().to_owned()), vault_named(&service)).await;
@@ -237,13 +367,23 @@ async fn a_restart_resumes_the_session_from_the_keychain() {
     let dir = tempfile::tempdir().unwrap();
     let service = format!("dev.keydesk.test.{}", Uuid::new_v4().simple());
     let connection = Connection::open(Some(dir.path().to_owned()), vault_named(&service)).await;
-    let status = connection.sign_in(password_sign_in(&server, &server.admin_email, &server.admin_password)).await.unwrap();
+    let status = connection
+        .sign_in(password_sign_in(
+            &server,
+            &server.admin_email,
+            &server.admin_password,
+        ))
+        .await
+        .unwrap();
     assert_eq!(status.remembered, Some(Remembered::Keychain));
     drop(connection);
 
     let restarted = Connection::open(Some(dir.path().to_owned()), vault_named(&service)).await;
     expect_remote(&restarted.status().await, &server.admin_email);
-    assert_eq!(restarted.state().await.unwrap().user.unwrap().email, server.admin_email);
+    assert_eq!(
+        restarted.state().await.unwrap().user.unwrap().email,
+        server.admin_email
+    );
     restarted.sign_out().await.unwrap();
     let after = Connection::open(Some(dir.path().to_owned()), vault_named(&service)).await;
     assert_eq!(after.status().await.kind, ConnectionKind::SignedOut);
@@ -253,34 +393,77 @@ async fn a_restart_resumes_the_session_from_the_keychain() {
 async fn a_resumed_session_shows_the_cache_at_once_and_refreshes_in_the_background() {
     let server = TestServer::start(None);
     let dir = tempfile::tempdir().unwrap();
-    let first = RemoteBackend::sign_in(&server.url, &server.admin_email, Sensitive::new(server.admin_password.clone()), dir.path())
-        .await
-        .unwrap();
+    let first = RemoteBackend::sign_in(
+        &server.url,
+        &server.admin_email,
+        Sensitive::new(server.admin_password.clone()),
+        dir.path(),
+    )
+    .await
+    .unwrap();
     let known = first.list_workspaces().await.unwrap();
-    let default_keys = KeyFilter { workspace_id: Some(known[0].id), ..Default::default() };
-    assert_eq!(first.list_keys(default_keys.clone()).await.unwrap().total, 0);
+    let default_keys = KeyFilter {
+        workspace_id: Some(known[0].id),
+        ..Default::default()
+    };
+    assert_eq!(
+        first.list_keys(default_keys.clone()).await.unwrap().total,
+        0
+    );
     let token = Sensitive::new(first.token().expose().clone());
     first.close().await;
 
     // Meanwhile someone else adds a workspace.
-    admin(&server).await.create_workspace(NewWorkspace { name: "Added elsewhere".into(), ..Default::default() }).await.unwrap();
+    admin(&server)
+        .await
+        .create_workspace(NewWorkspace {
+            name: "Added elsewhere".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 
-    let resumed = RemoteBackend::resume(&server.url, &server.admin_email, token, dir.path()).await.unwrap();
+    let resumed = RemoteBackend::resume(&server.url, &server.admin_email, token, dir.path())
+        .await
+        .unwrap();
     resumed.set_instant_start(true);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     resumed.set_listener(Some(std::sync::Arc::new(move |event| {
         let _ = tx.send(event);
     })));
-    assert_eq!(resumed.list_workspaces().await.unwrap(), known, "the first read is the cached list");
-    let event = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a refresh arrives");
-    assert_eq!(event, Some(keydesk_desktop::remote::RemoteEvent::Refreshed { kind: "workspaces".into() }));
+    assert_eq!(
+        resumed.list_workspaces().await.unwrap(),
+        known,
+        "the first read is the cached list"
+    );
+    let event = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a refresh arrives");
+    assert_eq!(
+        event,
+        Some(keydesk_desktop::remote::RemoteEvent::Refreshed {
+            kind: "workspaces".into()
+        })
+    );
     let fresh = resumed.list_workspaces().await.unwrap();
-    assert!(fresh.iter().any(|w| w.name == "Added elsewhere"), "the next read has the server's news");
+    assert!(
+        fresh.iter().any(|w| w.name == "Added elsewhere"),
+        "the next read has the server's news"
+    );
 
     // After a write every read asks the server first, even one whose list
     // the cache holds and this run has not read yet.
-    resumed.create_key(NewKey { workspace_id: known[0].id, name: Some("fresh".into()), ..Default::default() }).await.unwrap();
-    assert_eq!(resumed.list_keys(default_keys).await.unwrap().total, 1, "not the cached empty page");
+    resumed
+        .create_key(NewKey {
+            workspace_id: known[0].id,
+            name: Some("fresh".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        resumed.list_keys(default_keys).await.unwrap().total,
+        1,
+        "not the cached empty page"
+    );
 }
-
-

@@ -13,17 +13,19 @@
 
 use std::path::{Path, PathBuf};
 
-use keydesk_core::model::{
-    ConnectorVisibility, KeyFilter, KeySort, KeySortColumn, KeyStatus, NewConnector, NewKey, NewWorkspace, OrgRole, WorkspaceMember,
-    WorkspacePatch, WorkspaceRole,
-};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use keydesk_core::model::{ApiKey, AuditEvent, AuditFilter, Connector, ConnectorScope, MonthlySpend, UsageRecord};
+use keydesk_core::model::{
+    ApiKey, AuditEvent, AuditFilter, Connector, ConnectorScope, MonthlySpend, UsageRecord,
+};
+use keydesk_core::model::{
+    ConnectorVisibility, KeyFilter, KeySort, KeySortColumn, KeyStatus, NewConnector, NewKey,
+    NewWorkspace, OrgRole, WorkspaceMember, WorkspacePatch, WorkspaceRole,
+};
 use keydesk_core::report::ModelDayUsage;
-use keydesk_core::DailyCost;
-use keydesk_desktop::backend::KeyUsage;
-use keydesk_core::OrganizationPatch;
 use keydesk_core::secret::Sensitive;
+use keydesk_core::DailyCost;
+use keydesk_core::OrganizationPatch;
+use keydesk_desktop::backend::KeyUsage;
 use keydesk_desktop::backend::{Backend, BackendMode, BootstrapInput};
 use keydesk_desktop::error::ErrorCode;
 use keydesk_desktop::local::LocalBackend;
@@ -307,80 +309,207 @@ async fn the_default_workspace_cannot_be_deleted(b: &dyn Backend) {
 async fn users_are_added_promoted_and_removed(b: &dyn Backend) {
     let email = format!("{}@example.com", unique("dev").replace(' ', "-"));
     let user = b
-        .create_user(keydesk_core::NewUser { email: email.clone(), name: "Dev Eloper".into(), org_role: OrgRole::Member })
+        .create_user(keydesk_core::NewUser {
+            email: email.clone(),
+            name: "Dev Eloper".into(),
+            org_role: OrgRole::Member,
+        })
         .await
         .unwrap();
     assert_eq!(user.email, email);
     assert_eq!(user.org_role, OrgRole::Member);
-    assert!(b.list_users().await.unwrap().iter().any(|u| u.id == user.id));
+    assert!(b
+        .list_users()
+        .await
+        .unwrap()
+        .iter()
+        .any(|u| u.id == user.id));
     let dup = b
-        .create_user(keydesk_core::NewUser { email: email.to_uppercase(), name: String::new(), org_role: OrgRole::Member })
+        .create_user(keydesk_core::NewUser {
+            email: email.to_uppercase(),
+            name: String::new(),
+            org_role: OrgRole::Member,
+        })
         .await
         .unwrap_err();
     assert_eq!(dup.code, ErrorCode::Conflict);
-    assert_eq!(b.set_user_role(user.id, OrgRole::BillingManager).await.unwrap().org_role, OrgRole::BillingManager);
+    assert_eq!(
+        b.set_user_role(user.id, OrgRole::BillingManager)
+            .await
+            .unwrap()
+            .org_role,
+        OrgRole::BillingManager
+    );
     b.remove_user(user.id).await.unwrap();
-    assert!(!b.list_users().await.unwrap().iter().any(|u| u.id == user.id));
+    assert!(!b
+        .list_users()
+        .await
+        .unwrap()
+        .iter()
+        .any(|u| u.id == user.id));
 }
 
 async fn members_are_added_changed_and_removed(b: &dyn Backend) {
-    let ws = b.create_workspace(NewWorkspace { name: unique("Team"), ..Default::default() }).await.unwrap();
-    let email = format!("{}@example.com", unique("member").replace(' ', "-"));
-    let user = b
-        .create_user(keydesk_core::NewUser { email: email.clone(), name: "Mem Ber".into(), org_role: OrgRole::Member })
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Team"),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    b.add_member(ws.id, user.id, WorkspaceRole::Member).await.unwrap();
+    let email = format!("{}@example.com", unique("member").replace(' ', "-"));
+    let user = b
+        .create_user(keydesk_core::NewUser {
+            email: email.clone(),
+            name: "Mem Ber".into(),
+            org_role: OrgRole::Member,
+        })
+        .await
+        .unwrap();
+    b.add_member(ws.id, user.id, WorkspaceRole::Member)
+        .await
+        .unwrap();
     let again = b.add_member(ws.id, user.id, WorkspaceRole::Member).await;
     // The platform's add-users skips present members; local mode says conflict.
     assert!(again.is_ok() || again.unwrap_err().code == ErrorCode::Conflict);
-    let role_of = |members: &[WorkspaceMember]| members.iter().find(|m| m.user_id == user.id).map(|m| m.role);
-    assert_eq!(role_of(&b.list_members(ws.id).await.unwrap()), Some(WorkspaceRole::Member));
-    b.set_member_role(ws.id, user.id, WorkspaceRole::Admin).await.unwrap();
-    assert_eq!(role_of(&b.list_members(ws.id).await.unwrap()), Some(WorkspaceRole::Admin));
+    let role_of = |members: &[WorkspaceMember]| {
+        members
+            .iter()
+            .find(|m| m.user_id == user.id)
+            .map(|m| m.role)
+    };
+    assert_eq!(
+        role_of(&b.list_members(ws.id).await.unwrap()),
+        Some(WorkspaceRole::Member)
+    );
+    b.set_member_role(ws.id, user.id, WorkspaceRole::Admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        role_of(&b.list_members(ws.id).await.unwrap()),
+        Some(WorkspaceRole::Admin)
+    );
     b.remove_member(ws.id, user.id).await.unwrap();
     assert_eq!(role_of(&b.list_members(ws.id).await.unwrap()), None);
 }
 
 async fn connectors_are_created_shared_and_deleted(b: &dyn Backend) {
-    let ws = b.create_workspace(NewWorkspace { name: unique("Conn"), ..Default::default() }).await.unwrap();
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Conn"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let c = b
-        .create_connector(NewConnector { workspace_id: ws.id, name: "Drive".into(), visibility: ConnectorVisibility::Private })
+        .create_connector(NewConnector {
+            workspace_id: ws.id,
+            name: "Drive".into(),
+            visibility: ConnectorVisibility::Private,
+        })
         .await
         .unwrap();
     assert_eq!(c.visibility, ConnectorVisibility::Private);
-    let shared = b.set_connector_visibility(c.id, ConnectorVisibility::Shared).await.unwrap();
+    let shared = b
+        .set_connector_visibility(c.id, ConnectorVisibility::Shared)
+        .await
+        .unwrap();
     assert_eq!(shared.visibility, ConnectorVisibility::Shared);
-    assert_eq!(b.list_connectors(ws.id).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), vec![c.id]);
-    let empty = b.create_connector(NewConnector { workspace_id: ws.id, name: " ".into(), visibility: ConnectorVisibility::Shared }).await.unwrap_err();
-    assert_eq!((empty.code, empty.field.as_deref()), (ErrorCode::Validation, Some("name")));
+    assert_eq!(
+        b.list_connectors(ws.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        vec![c.id]
+    );
+    let empty = b
+        .create_connector(NewConnector {
+            workspace_id: ws.id,
+            name: " ".into(),
+            visibility: ConnectorVisibility::Shared,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (empty.code, empty.field.as_deref()),
+        (ErrorCode::Validation, Some("name"))
+    );
     b.delete_connector(c.id).await.unwrap();
     assert!(b.list_connectors(ws.id).await.unwrap().is_empty());
 }
 
 async fn organization_policy_is_set_and_cleared(b: &dyn Backend) {
-    let org = b.update_organization(OrganizationPatch { key_max_days: Some(Some(45)), ..Default::default() }).await.unwrap();
+    let org = b
+        .update_organization(OrganizationPatch {
+            key_max_days: Some(Some(45)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(org.key_max_days, Some(45));
-    let bad = b.update_organization(OrganizationPatch { key_max_days: Some(Some(0)), ..Default::default() }).await.unwrap_err();
-    assert_eq!((bad.code, bad.field.as_deref()), (ErrorCode::Validation, Some("key_max_days")));
-    let org = b.update_organization(OrganizationPatch { key_max_days: Some(None), ..Default::default() }).await.unwrap();
+    let bad = b
+        .update_organization(OrganizationPatch {
+            key_max_days: Some(Some(0)),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (bad.code, bad.field.as_deref()),
+        (ErrorCode::Validation, Some("key_max_days"))
+    );
+    let org = b
+        .update_organization(OrganizationPatch {
+            key_max_days: Some(None),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(org.key_max_days, None);
 }
 
 async fn keys_sort_by_name_on_the_backend(b: &dyn Backend) {
-    let ws = b.create_workspace(NewWorkspace { name: unique("Sort"), ..Default::default() }).await.unwrap();
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Sort"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     for name in ["bravo", "Alpha", "charlie"] {
-        b.create_key(NewKey { workspace_id: ws.id, name: Some(name.into()), ..Default::default() }).await.unwrap();
+        b.create_key(NewKey {
+            workspace_id: ws.id,
+            name: Some(name.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     }
     let list = |descending| KeyFilter {
         workspace_id: Some(ws.id),
-        sort: Some(KeySort { column: KeySortColumn::Name, descending }),
+        sort: Some(KeySort {
+            column: KeySortColumn::Name,
+            descending,
+        }),
         limit: Some(2),
         ..Default::default()
     };
-    let names = |p: keydesk_core::model::KeyPage| p.keys.into_iter().map(|k| k.name.unwrap()).collect::<Vec<_>>();
-    assert_eq!(names(b.list_keys(list(false)).await.unwrap()), vec!["Alpha", "bravo"]);
-    assert_eq!(names(b.list_keys(list(true)).await.unwrap()), vec!["charlie", "bravo"]);
+    let names = |p: keydesk_core::model::KeyPage| {
+        p.keys
+            .into_iter()
+            .map(|k| k.name.unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(b.list_keys(list(false)).await.unwrap()),
+        vec!["Alpha", "bravo"]
+    );
+    assert_eq!(
+        names(b.list_keys(list(true)).await.unwrap()),
+        vec!["charlie", "bravo"]
+    );
 }
 
 // ---------------------------------------------------------------- usage, reach, audit
@@ -400,14 +529,29 @@ impl Meter {
         use keydesk_desktop::local::{DATABASE_FILE, KEY_PREFIX, PEPPER_FILE};
         let pepper = std::fs::read(data_dir.join(PEPPER_FILE)).unwrap();
         let url = format!("sqlite://{}", data_dir.join(DATABASE_FILE).display());
-        Meter::Local(keydesk_core::Service::connect(&url, &pepper, KEY_PREFIX).await.unwrap())
+        Meter::Local(
+            keydesk_core::Service::connect(&url, &pepper, KEY_PREFIX)
+                .await
+                .unwrap(),
+        )
     }
 
     fn remote(server: &TestServer) -> Meter {
-        Meter::Remote { url: server.url.clone(), admin_key: server.admin_api_key.clone() }
+        Meter::Remote {
+            url: server.url.clone(),
+            admin_key: server.admin_api_key.clone(),
+        }
     }
 
-    async fn record(&self, key: &ApiKey, model: &str, input: i64, output: i64, cost_micros: i64, at: DateTime<Utc>) {
+    async fn record(
+        &self,
+        key: &ApiKey,
+        model: &str,
+        input: i64,
+        output: i64,
+        cost_micros: i64,
+        at: DateTime<Utc>,
+    ) {
         match self {
             Meter::Local(svc) => svc
                 .record_usage(&UsageRecord {
@@ -427,14 +571,22 @@ impl Meter {
                     "cost": cost_micros as f64 / 1_000_000.0, "at": at,
                 });
                 let answer = reqwest::Client::new()
-                    .post(format!("{}/v1/admin/usage-events", url.trim_end_matches('/')))
+                    .post(format!(
+                        "{}/v1/admin/usage-events",
+                        url.trim_end_matches('/')
+                    ))
                     .bearer_auth(admin_key)
                     .json(&body)
                     .send()
                     .await
                     .unwrap();
                 let status = answer.status();
-                assert_eq!(status, 200, "usage event refused: {}", answer.text().await.unwrap_or_default());
+                assert_eq!(
+                    status,
+                    200,
+                    "usage event refused: {}",
+                    answer.text().await.unwrap_or_default()
+                );
             }
         }
     }
@@ -442,23 +594,45 @@ impl Meter {
 
 /// The first instant of the calendar month (UTC) containing `t`.
 fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0).unwrap()
+    Utc.with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0)
+        .unwrap()
 }
 
 fn connector_names(list: &[Connector]) -> Vec<(String, ConnectorVisibility)> {
-    list.iter().map(|c| (c.name.clone(), c.visibility)).collect()
+    list.iter()
+        .map(|c| (c.name.clone(), c.visibility))
+        .collect()
 }
 
 async fn usage_is_reported_per_month_day_model_and_key(b: &dyn Backend, meter: &Meter) {
-    let ws = b.create_workspace(NewWorkspace { name: unique("Usage"), ..Default::default() }).await.unwrap();
-    let elsewhere = b.create_workspace(NewWorkspace { name: unique("Elsewhere"), ..Default::default() }).await.unwrap();
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Usage"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let elsewhere = b
+        .create_workspace(NewWorkspace {
+            name: unique("Elsewhere"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let empty = b.monthly_spend(ws.id).await.unwrap();
-    assert_eq!((empty.workspace_id, empty.spent_micros, empty.requests), (ws.id, 0, 0));
+    assert_eq!(
+        (empty.workspace_id, empty.spent_micros, empty.requests),
+        (ws.id, 0, 0)
+    );
     assert!(b.daily_costs(ws.id).await.unwrap().is_empty());
     assert!(b.usage_by_model(ws.id).await.unwrap().is_empty());
     assert!(b.usage_by_key(ws.id).await.unwrap().is_empty());
 
-    let key = |ws: Uuid, name: &str| NewKey { workspace_id: ws, name: Some(name.into()), ..Default::default() };
+    let key = |ws: Uuid, name: &str| NewKey {
+        workspace_id: ws,
+        name: Some(name.into()),
+        ..Default::default()
+    };
     let alpha = b.create_key(key(ws.id, "alpha")).await.unwrap().key;
     let beta = b.create_key(key(ws.id, "beta")).await.unwrap().key;
     let gone = b.create_key(key(ws.id, "gone")).await.unwrap().key;
@@ -466,17 +640,40 @@ async fn usage_is_reported_per_month_day_model_and_key(b: &dyn Backend, meter: &
     let now = Utc::now();
     let start = month_start(now);
     let first_day = start + chrono::Duration::seconds(1);
-    meter.record(&alpha, "mistral-small", 10, 20, 1_000, first_day).await;
-    meter.record(&alpha, "mistral-small", 5, 5, 2_000, now).await;
-    meter.record(&beta, "mistral-large", 100, 50, 500_000, now).await;
+    meter
+        .record(&alpha, "mistral-small", 10, 20, 1_000, first_day)
+        .await;
+    meter
+        .record(&alpha, "mistral-small", 5, 5, 2_000, now)
+        .await;
+    meter
+        .record(&beta, "mistral-large", 100, 50, 500_000, now)
+        .await;
     meter.record(&gone, "mistral-small", 1, 1, 300, now).await;
     // Last month, and another workspace: in none of this month's figures.
-    meter.record(&alpha, "mistral-small", 9, 9, 7_000_000, start - chrono::Duration::seconds(1)).await;
-    meter.record(&other, "mistral-small", 9, 9, 9_000_000, now).await;
+    meter
+        .record(
+            &alpha,
+            "mistral-small",
+            9,
+            9,
+            7_000_000,
+            start - chrono::Duration::seconds(1),
+        )
+        .await;
+    meter
+        .record(&other, "mistral-small", 9, 9, 9_000_000, now)
+        .await;
     b.delete_key(gone.key_id).await.unwrap();
-    b.update_workspace(ws.id, WorkspacePatch { monthly_spend_limit_micros: Some(Some(2_000_000)), ..Default::default() })
-        .await
-        .unwrap();
+    b.update_workspace(
+        ws.id,
+        WorkspacePatch {
+            monthly_spend_limit_micros: Some(Some(2_000_000)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
 
     let spend = b.monthly_spend(ws.id).await.unwrap();
     assert_eq!(
@@ -495,7 +692,8 @@ async fn usage_is_reported_per_month_day_model_and_key(b: &dyn Backend, meter: &
 
     // Written out per (model, day); the first day and today may be one day.
     let (d1, today) = (first_day.date_naive(), now.date_naive());
-    let mut by_model: std::collections::BTreeMap<(&str, NaiveDate), (i64, i64, i64, i64)> = Default::default();
+    let mut by_model: std::collections::BTreeMap<(&str, NaiveDate), (i64, i64, i64, i64)> =
+        Default::default();
     for (model, day, input, output, cost) in [
         ("mistral-small", d1, 10, 20, 1_000),
         ("mistral-small", today, 5, 5, 2_000),
@@ -507,24 +705,36 @@ async fn usage_is_reported_per_month_day_model_and_key(b: &dyn Backend, meter: &
     }
     let expected: Vec<ModelDayUsage> = by_model
         .iter()
-        .map(|(&(model, day), &(requests, input_tokens, output_tokens, cost_micros))| ModelDayUsage {
-            model: model.into(),
-            day,
-            requests,
-            input_tokens,
-            output_tokens,
-            cost_micros,
-        })
+        .map(
+            |(&(model, day), &(requests, input_tokens, output_tokens, cost_micros))| {
+                ModelDayUsage {
+                    model: model.into(),
+                    day,
+                    requests,
+                    input_tokens,
+                    output_tokens,
+                    cost_micros,
+                }
+            },
+        )
         .collect();
     assert_eq!(b.usage_by_model(ws.id).await.unwrap(), expected);
     let mut per_day: std::collections::BTreeMap<NaiveDate, i64> = Default::default();
     *per_day.entry(d1).or_default() += 1_000;
     *per_day.entry(today).or_default() += 502_300;
-    let expected: Vec<DailyCost> = per_day.into_iter().map(|(day, cost_micros)| DailyCost { day, cost_micros }).collect();
+    let expected: Vec<DailyCost> = per_day
+        .into_iter()
+        .map(|(day, cost_micros)| DailyCost { day, cost_micros })
+        .collect();
     assert_eq!(b.daily_costs(ws.id).await.unwrap(), expected);
 
     // Most expensive first; the deleted key keeps its line, nameless.
-    let line = |k: &keydesk_core::model::ApiKey, named: bool, requests, input_tokens, output_tokens, cost_micros| KeyUsage {
+    let line = |k: &keydesk_core::model::ApiKey,
+                named: bool,
+                requests,
+                input_tokens,
+                output_tokens,
+                cost_micros| KeyUsage {
         key_id: k.key_id,
         name: named.then(|| k.name.clone()).flatten(),
         hidden_key: named.then(|| k.hidden_key.clone()),
@@ -535,105 +745,301 @@ async fn usage_is_reported_per_month_day_model_and_key(b: &dyn Backend, meter: &
     };
     assert_eq!(
         b.usage_by_key(ws.id).await.unwrap(),
-        vec![line(&beta, true, 1, 100, 50, 500_000), line(&alpha, true, 2, 15, 25, 3_000), line(&gone, false, 1, 1, 1, 300)]
+        vec![
+            line(&beta, true, 1, 100, 50, 500_000),
+            line(&alpha, true, 2, 15, 25, 3_000),
+            line(&gone, false, 1, 1, 1, 300)
+        ]
     );
 
     let unknown = Uuid::new_v4();
-    assert_eq!(b.monthly_spend(unknown).await.unwrap_err().code, ErrorCode::NotFound);
-    assert_eq!(b.daily_costs(unknown).await.unwrap_err().code, ErrorCode::NotFound);
-    assert_eq!(b.usage_by_model(unknown).await.unwrap_err().code, ErrorCode::NotFound);
-    assert_eq!(b.usage_by_key(unknown).await.unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        b.monthly_spend(unknown).await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        b.daily_costs(unknown).await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        b.usage_by_model(unknown).await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        b.usage_by_key(unknown).await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
 }
 
 async fn keys_reach_connectors_by_their_scope(b: &dyn Backend) {
-    let ws = b.create_workspace(NewWorkspace { name: unique("Reach"), ..Default::default() }).await.unwrap();
-    let connector = |name: &str, visibility| NewConnector { workspace_id: ws.id, name: name.into(), visibility };
-    b.create_connector(connector("Drive", ConnectorVisibility::Shared)).await.unwrap();
-    let mail = b.create_connector(connector("Mail", ConnectorVisibility::Private)).await.unwrap();
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Reach"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let connector = |name: &str, visibility| NewConnector {
+        workspace_id: ws.id,
+        name: name.into(),
+        visibility,
+    };
+    b.create_connector(connector("Drive", ConnectorVisibility::Shared))
+        .await
+        .unwrap();
+    let mail = b
+        .create_connector(connector("Mail", ConnectorVisibility::Private))
+        .await
+        .unwrap();
     let email = format!("{}@example.com", unique("reach").replace(' ', "-"));
-    let colleague = b.create_user(keydesk_core::NewUser { email, name: "Col League".into(), org_role: OrgRole::Member }).await.unwrap();
-    b.add_member(ws.id, colleague.id, WorkspaceRole::Member).await.unwrap();
-    let key = |owner: Option<Uuid>, scope| NewKey { workspace_id: ws.id, user_id: owner, connector_scope: Some(scope), ..Default::default() };
-    let shared_only = b.create_key(key(None, ConnectorScope::Shared)).await.unwrap().key.key_id;
-    let mine_too = b.create_key(key(None, ConnectorScope::PrivateAndShared)).await.unwrap().key.key_id;
-    let theirs = b.create_key(key(Some(colleague.id), ConnectorScope::PrivateAndShared)).await.unwrap().key.key_id;
+    let colleague = b
+        .create_user(keydesk_core::NewUser {
+            email,
+            name: "Col League".into(),
+            org_role: OrgRole::Member,
+        })
+        .await
+        .unwrap();
+    b.add_member(ws.id, colleague.id, WorkspaceRole::Member)
+        .await
+        .unwrap();
+    let key = |owner: Option<Uuid>, scope| NewKey {
+        workspace_id: ws.id,
+        user_id: owner,
+        connector_scope: Some(scope),
+        ..Default::default()
+    };
+    let shared_only = b
+        .create_key(key(None, ConnectorScope::Shared))
+        .await
+        .unwrap()
+        .key
+        .key_id;
+    let mine_too = b
+        .create_key(key(None, ConnectorScope::PrivateAndShared))
+        .await
+        .unwrap()
+        .key
+        .key_id;
+    let theirs = b
+        .create_key(key(Some(colleague.id), ConnectorScope::PrivateAndShared))
+        .await
+        .unwrap()
+        .key
+        .key_id;
 
     let drive = ("Drive".to_owned(), ConnectorVisibility::Shared);
     let private_mail = ("Mail".to_owned(), ConnectorVisibility::Private);
-    assert_eq!(connector_names(&b.reachable_connectors(shared_only).await.unwrap()), vec![drive.clone()]);
-    assert_eq!(connector_names(&b.reachable_connectors(mine_too).await.unwrap()), vec![drive.clone(), private_mail]);
+    assert_eq!(
+        connector_names(&b.reachable_connectors(shared_only).await.unwrap()),
+        vec![drive.clone()]
+    );
+    assert_eq!(
+        connector_names(&b.reachable_connectors(mine_too).await.unwrap()),
+        vec![drive.clone(), private_mail]
+    );
     // The private connector is its owner's: another user's key never reaches it.
-    assert_eq!(connector_names(&b.reachable_connectors(theirs).await.unwrap()), vec![drive.clone()]);
-    b.set_connector_visibility(mail.id, ConnectorVisibility::Shared).await.unwrap();
+    assert_eq!(
+        connector_names(&b.reachable_connectors(theirs).await.unwrap()),
+        vec![drive.clone()]
+    );
+    b.set_connector_visibility(mail.id, ConnectorVisibility::Shared)
+        .await
+        .unwrap();
     let shared_mail = ("Mail".to_owned(), ConnectorVisibility::Shared);
-    assert_eq!(connector_names(&b.reachable_connectors(shared_only).await.unwrap()), vec![drive, shared_mail]);
-    assert_eq!(b.reachable_connectors(Uuid::new_v4()).await.unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        connector_names(&b.reachable_connectors(shared_only).await.unwrap()),
+        vec![drive, shared_mail]
+    );
+    assert_eq!(
+        b.reachable_connectors(Uuid::new_v4())
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::NotFound
+    );
 }
 
 async fn audit_lists_changes_newest_first_and_filters_them(b: &dyn Backend) {
     let me = b.state().await.unwrap().user.unwrap();
     let since = Utc::now();
-    let ws = b.create_workspace(NewWorkspace { name: unique("Audited"), ..Default::default() }).await.unwrap();
-    let key = b.create_key(NewKey { workspace_id: ws.id, name: Some("before".into()), ..Default::default() }).await.unwrap().key;
-    b.rename_key(key.key_id, Some("after".into())).await.unwrap();
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Audited"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let key = b
+        .create_key(NewKey {
+            workspace_id: ws.id,
+            name: Some("before".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .key;
+    b.rename_key(key.key_id, Some("after".into()))
+        .await
+        .unwrap();
     b.delete_key(key.key_id).await.unwrap();
 
-    let filter = |f: AuditFilter| AuditFilter { since: Some(since), ..f };
-    let actions = |events: Vec<AuditEvent>| events.into_iter().map(|e| e.action).collect::<Vec<_>>();
-    let about_key = b.list_audit(filter(AuditFilter { target_id: Some(key.key_id), ..Default::default() })).await.unwrap();
-    assert_eq!(actions(about_key), ["api_key.deleted", "api_key.renamed", "api_key.created"]);
+    let filter = |f: AuditFilter| AuditFilter {
+        since: Some(since),
+        ..f
+    };
+    let actions =
+        |events: Vec<AuditEvent>| events.into_iter().map(|e| e.action).collect::<Vec<_>>();
+    let about_key = b
+        .list_audit(filter(AuditFilter {
+            target_id: Some(key.key_id),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(
+        actions(about_key),
+        ["api_key.deleted", "api_key.renamed", "api_key.created"]
+    );
     let renames = b
-        .list_audit(filter(AuditFilter { action: Some("api_key.renamed".into()), target_id: Some(key.key_id), ..Default::default() }))
+        .list_audit(filter(AuditFilter {
+            action: Some("api_key.renamed".into()),
+            target_id: Some(key.key_id),
+            ..Default::default()
+        }))
         .await
         .unwrap();
     assert_eq!(renames.len(), 1);
     let rename = &renames[0];
-    assert_eq!((rename.actor_id, rename.actor_email.as_deref()), (Some(me.id), Some(me.email.as_str())));
-    assert_eq!((rename.target_type.as_str(), rename.target_id), ("api_key", Some(key.key_id)));
+    assert_eq!(
+        (rename.actor_id, rename.actor_email.as_deref()),
+        (Some(me.id), Some(me.email.as_str()))
+    );
+    assert_eq!(
+        (rename.target_type.as_str(), rename.target_id),
+        ("api_key", Some(key.key_id))
+    );
     assert_eq!(rename.before.as_ref().unwrap()["name"], "before");
     assert_eq!(rename.after.as_ref().unwrap()["name"], "after");
     assert!(rename.at >= since - chrono::Duration::milliseconds(1) && rename.at <= Utc::now());
 
-    let about_ws = b.list_audit(filter(AuditFilter { target_id: Some(ws.id), ..Default::default() })).await.unwrap();
+    let about_ws = b
+        .list_audit(filter(AuditFilter {
+            target_id: Some(ws.id),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
     assert_eq!(actions(about_ws), ["workspace.created"]);
-    let mine = |limit, offset| filter(AuditFilter { actor_id: Some(me.id), limit: Some(limit), offset: Some(offset), ..Default::default() });
-    assert_eq!(actions(b.list_audit(mine(1, 0)).await.unwrap()), ["api_key.deleted"]);
-    assert_eq!(actions(b.list_audit(mine(2, 1)).await.unwrap()), ["api_key.renamed", "api_key.created"]);
-    let nobody = filter(AuditFilter { actor_id: Some(Uuid::new_v4()), ..Default::default() });
+    let mine = |limit, offset| {
+        filter(AuditFilter {
+            actor_id: Some(me.id),
+            limit: Some(limit),
+            offset: Some(offset),
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        actions(b.list_audit(mine(1, 0)).await.unwrap()),
+        ["api_key.deleted"]
+    );
+    assert_eq!(
+        actions(b.list_audit(mine(2, 1)).await.unwrap()),
+        ["api_key.renamed", "api_key.created"]
+    );
+    let nobody = filter(AuditFilter {
+        actor_id: Some(Uuid::new_v4()),
+        ..Default::default()
+    });
     assert!(b.list_audit(nobody).await.unwrap().is_empty());
-    let before_it = AuditFilter { until: Some(since - chrono::Duration::milliseconds(1)), target_id: Some(key.key_id), ..Default::default() };
+    let before_it = AuditFilter {
+        until: Some(since - chrono::Duration::milliseconds(1)),
+        target_id: Some(key.key_id),
+        ..Default::default()
+    };
     assert!(b.list_audit(before_it).await.unwrap().is_empty());
-    let err = b.list_audit(AuditFilter { limit: Some(0), ..Default::default() }).await.unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::Validation, Some("limit")));
+    let err = b
+        .list_audit(AuditFilter {
+            limit: Some(0),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::Validation, Some("limit"))
+    );
 }
 
 /// Mistakes that once got different answers, or a half-applied change, in
 /// remote mode: the core rules decide on both backends, in one call.
 async fn one_mistake_one_answer_and_nothing_half_applied(b: &dyn Backend) {
     // The default workspace is refused as such, confirmed or not.
-    let default = b.list_workspaces().await.unwrap().into_iter().find(|w| w.is_default).unwrap();
+    let default = b
+        .list_workspaces()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|w| w.is_default)
+        .unwrap();
     let err = b.delete_workspace(default.id, false).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Conflict, "{err:?}");
     let err = b.delete_workspace(Uuid::new_v4(), false).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
 
     // Several keys: all of them, or none when one cannot go.
-    let ws = b.create_workspace(NewWorkspace { name: unique("Bulk"), ..Default::default() }).await.unwrap();
+    let ws = b
+        .create_workspace(NewWorkspace {
+            name: unique("Bulk"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let mut ids = vec![];
     for _ in 0..2 {
-        ids.push(b.create_key(NewKey { workspace_id: ws.id, ..Default::default() }).await.unwrap().key.key_id);
+        ids.push(
+            b.create_key(NewKey {
+                workspace_id: ws.id,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .key
+            .key_id,
+        );
     }
-    let err = b.delete_keys(vec![ids[0], Uuid::new_v4()]).await.unwrap_err();
+    let err = b
+        .delete_keys(vec![ids[0], Uuid::new_v4()])
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
-    assert_eq!(b.workspace_key_count(ws.id).await.unwrap(), 2, "the first key was not deleted alone");
+    assert_eq!(
+        b.workspace_key_count(ws.id).await.unwrap(),
+        2,
+        "the first key was not deleted alone"
+    );
     assert_eq!(b.delete_keys(ids).await.unwrap(), 2);
     assert_eq!(b.workspace_key_count(ws.id).await.unwrap(), 0);
 
     // A workspace patch with a refused setting changes nothing.
-    let patch = WorkspacePatch { name: Some(unique("Renamed")), monthly_spend_limit_micros: Some(Some(-1)), ..Default::default() };
+    let patch = WorkspacePatch {
+        name: Some(unique("Renamed")),
+        monthly_spend_limit_micros: Some(Some(-1)),
+        ..Default::default()
+    };
     let err = b.update_workspace(ws.id, patch).await.unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::Validation, Some("monthly_spend_limit")), "{err:?}");
-    let now = b.list_workspaces().await.unwrap().into_iter().find(|w| w.id == ws.id).unwrap();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::Validation, Some("monthly_spend_limit")),
+        "{err:?}"
+    );
+    let now = b
+        .list_workspaces()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|w| w.id == ws.id)
+        .unwrap();
     assert_eq!(now.name, ws.name);
 }
 
@@ -678,7 +1084,8 @@ async fn sign_in(server: &TestServer, data_dir: &Path) -> RemoteBackend {
 
 /// `CI` set to anything but empty, `0` or `false`, as CI services set it.
 fn running_in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
+    std::env::var("CI")
+        .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
 }
 
 #[tokio::test]
@@ -702,7 +1109,13 @@ async fn contract_holds_for_the_remote_backend_on_sqlite() {
     let server = TestServer::start(None);
     let app_dir = tempfile::tempdir().unwrap();
     let backend = sign_in(&server, app_dir.path()).await;
-    contract(&backend, BackendMode::Remote, &server.admin_email, &Meter::remote(&server)).await;
+    contract(
+        &backend,
+        BackendMode::Remote,
+        &server.admin_email,
+        &Meter::remote(&server),
+    )
+    .await;
     assert!(backend.offline_status().is_none());
 }
 
@@ -722,7 +1135,13 @@ async fn contract_holds_for_the_remote_backend_on_postgres() {
     let server = TestServer::start(Some(database));
     let app_dir = tempfile::tempdir().unwrap();
     let backend = sign_in(&server, app_dir.path()).await;
-    contract(&backend, BackendMode::Remote, &server.admin_email, &Meter::remote(&server)).await;
+    contract(
+        &backend,
+        BackendMode::Remote,
+        &server.admin_email,
+        &Meter::remote(&server),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -736,7 +1155,13 @@ async fn contract_holds_with_an_admin_api_key() {
     )
     .await
     .unwrap();
-    contract(&backend, BackendMode::Remote, &server.admin_email, &Meter::remote(&server)).await;
+    contract(
+        &backend,
+        BackendMode::Remote,
+        &server.admin_email,
+        &Meter::remote(&server),
+    )
+    .await;
     // Signing out of a key-based profile revokes nothing: the key still works.
     backend.sign_out().await.unwrap();
     backend.list_workspaces().await.unwrap();
@@ -863,17 +1288,38 @@ async fn usage_reach_and_audit_reads_come_from_the_cache_offline() {
     let mut server = TestServer::start(None);
     let app_dir = tempfile::tempdir().unwrap();
     let backend = sign_in(&server, app_dir.path()).await;
-    let ws = backend.create_workspace(NewWorkspace { name: "Reports".into(), ..Default::default() }).await.unwrap();
-    let key = backend.create_key(NewKey { workspace_id: ws.id, ..Default::default() }).await.unwrap().key;
-    Meter::remote(&server).record(&key, "mistral-small", 1, 2, 3_000, Utc::now()).await;
-    let about_key = AuditFilter { target_id: Some(key.key_id), ..Default::default() };
+    let ws = backend
+        .create_workspace(NewWorkspace {
+            name: "Reports".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let key = backend
+        .create_key(NewKey {
+            workspace_id: ws.id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .key;
+    Meter::remote(&server)
+        .record(&key, "mistral-small", 1, 2, 3_000, Utc::now())
+        .await;
+    let about_key = AuditFilter {
+        target_id: Some(key.key_id),
+        ..Default::default()
+    };
     let spend = backend.monthly_spend(ws.id).await.unwrap();
     let daily = backend.daily_costs(ws.id).await.unwrap();
     let by_model = backend.usage_by_model(ws.id).await.unwrap();
     let by_key = backend.usage_by_key(ws.id).await.unwrap();
     let reach = backend.reachable_connectors(key.key_id).await.unwrap();
     let audit = backend.list_audit(about_key.clone()).await.unwrap();
-    assert_eq!((spend.spent_micros, by_key.len(), audit.len()), (3_000, 1, 1));
+    assert_eq!(
+        (spend.spent_micros, by_key.len(), audit.len()),
+        (3_000, 1, 1)
+    );
     assert!(backend.offline_status().is_none());
 
     server.kill();
@@ -882,11 +1328,20 @@ async fn usage_reach_and_audit_reads_come_from_the_cache_offline() {
     assert_eq!(backend.daily_costs(ws.id).await.unwrap(), daily);
     assert_eq!(backend.usage_by_model(ws.id).await.unwrap(), by_model);
     assert_eq!(backend.usage_by_key(ws.id).await.unwrap(), by_key);
-    assert_eq!(backend.reachable_connectors(key.key_id).await.unwrap(), reach);
+    assert_eq!(
+        backend.reachable_connectors(key.key_id).await.unwrap(),
+        reach
+    );
     assert_eq!(backend.list_audit(about_key).await.unwrap(), audit);
     assert!(backend.offline_status().is_some(), "marked offline");
     // A filter never asked for has nothing cached.
-    let err = backend.list_audit(AuditFilter { limit: Some(3), ..Default::default() }).await.unwrap_err();
+    let err = backend
+        .list_audit(AuditFilter {
+            limit: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::Unavailable);
 }
 
@@ -994,7 +1449,10 @@ async fn no_secret_reaches_any_file_after_a_journey() {
     let app_dir = tempfile::tempdir().unwrap();
     let mut secrets: Vec<(String, String)> = vec![
         ("admin password".into(), server.admin_password.clone()),
-        ("Admin API key init printed".into(), server.admin_api_key.clone()),
+        (
+            "Admin API key init printed".into(),
+            server.admin_api_key.clone(),
+        ),
     ];
 
     let backend = sign_in(&server, app_dir.path()).await;
@@ -1032,19 +1490,41 @@ async fn no_secret_reaches_any_file_after_a_journey() {
         .unwrap();
     backend.list_keys(KeyFilter::default()).await.unwrap();
     // Usage metered with the Admin API key, then every report read (and cached).
-    Meter::remote(&server).record(&rotated.key, "mistral-small", 10, 20, 1_000, chrono::Utc::now()).await;
+    Meter::remote(&server)
+        .record(
+            &rotated.key,
+            "mistral-small",
+            10,
+            20,
+            1_000,
+            chrono::Utc::now(),
+        )
+        .await;
     assert_eq!(backend.usage_by_key(ws.id).await.unwrap().len(), 1);
     backend.monthly_spend(ws.id).await.unwrap();
     backend.daily_costs(ws.id).await.unwrap();
     backend.usage_by_model(ws.id).await.unwrap();
-    backend.reachable_connectors(rotated.key.key_id).await.unwrap();
-    backend.list_audit(AuditFilter::default()).await.unwrap();
-    // A second profile in the same app, signed in with the Admin API key.
-    let by_key = RemoteBackend::with_admin_key(&server.url, Sensitive::new(server.admin_api_key.clone()), &app_dir.path().join("admin-key"))
+    backend
+        .reachable_connectors(rotated.key.key_id)
         .await
         .unwrap();
+    backend.list_audit(AuditFilter::default()).await.unwrap();
+    // A second profile in the same app, signed in with the Admin API key.
+    let by_key = RemoteBackend::with_admin_key(
+        &server.url,
+        Sensitive::new(server.admin_api_key.clone()),
+        &app_dir.path().join("admin-key"),
+    )
+    .await
+    .unwrap();
     by_key.list_workspaces().await.unwrap();
-    by_key.list_audit(AuditFilter { action: Some("api_key.rotated".into()), ..Default::default() }).await.unwrap();
+    by_key
+        .list_audit(AuditFilter {
+            action: Some("api_key.rotated".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     by_key.close().await;
     backend.sign_out().await.unwrap();
     backend.close().await;
@@ -1066,8 +1546,14 @@ async fn no_secret_reaches_any_file_after_a_journey() {
         .collect();
     assert!(contains(&cache_bytes, b"Hygiene"));
     assert!(contains(&cache_bytes, rotated.key.hidden_key.as_bytes()));
-    assert!(contains(&cache_bytes, b"api_key.rotated"), "the audit log was cached");
-    assert!(contains(&cache_bytes, b"mistral-small"), "the usage reports were cached");
+    assert!(
+        contains(&cache_bytes, b"api_key.rotated"),
+        "the audit log was cached"
+    );
+    assert!(
+        contains(&cache_bytes, b"mistral-small"),
+        "the usage reports were cached"
+    );
 
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
@@ -1088,15 +1574,26 @@ async fn the_desktop_shows_the_spend_usage_and_last_use_that_gateway_requests_pr
     let app_dir = tempfile::tempdir().unwrap();
     let backend = sign_in(&server, app_dir.path()).await;
     let ws = backend
-        .create_workspace(NewWorkspace { name: "Gateway".into(), ..Default::default() })
+        .create_workspace(NewWorkspace {
+            name: "Gateway".into(),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let used = backend
-        .create_key(NewKey { workspace_id: ws.id, name: Some("used".into()), ..Default::default() })
+        .create_key(NewKey {
+            workspace_id: ws.id,
+            name: Some("used".into()),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let idle = backend
-        .create_key(NewKey { workspace_id: ws.id, name: Some("idle".into()), ..Default::default() })
+        .create_key(NewKey {
+            workspace_id: ws.id,
+            name: Some("idle".into()),
+            ..Default::default()
+        })
         .await
         .unwrap();
 
@@ -1128,10 +1625,16 @@ async fn the_desktop_shows_the_spend_usage_and_last_use_that_gateway_requests_pr
 
     let by_key = backend.usage_by_key(ws.id).await.unwrap();
     assert_eq!(by_key.len(), 1, "only the used key has usage: {by_key:?}");
-    assert_eq!((by_key[0].key_id, by_key[0].requests, by_key[0].cost_micros), (used.key.key_id, 2, 740));
+    assert_eq!(
+        (by_key[0].key_id, by_key[0].requests, by_key[0].cost_micros),
+        (used.key.key_id, 2, 740)
+    );
 
     let keys = backend
-        .list_keys(KeyFilter { workspace_id: Some(ws.id), ..Default::default() })
+        .list_keys(KeyFilter {
+            workspace_id: Some(ws.id),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .keys;

@@ -70,7 +70,9 @@ async fn seed(label: &'static str, url: String, dir: Option<tempfile::TempDir>) 
     let rows = users
         .iter()
         .enumerate()
-        .map(|(i, id)| keydesk_core::args![*id, format!("user{i}@example.com"), format!("user{i}@example.com"), format!("User {i}"), "M", now])
+        .map(|(i, id)| {
+            keydesk_core::args![*id, format!("user{i}@example.com"), format!("user{i}@example.com"), format!("User {i}"), "M", now]
+        })
         .collect();
     insert_rows(&svc, "users (id, email, email_folded, name, org_role, created_at)", 6, rows).await;
 
@@ -81,11 +83,7 @@ async fn seed(label: &'static str, url: String, dir: Option<tempfile::TempDir>) 
         .map(|(i, id)| keydesk_core::args![*id, format!("Workspace {i}"), format!("workspace {i}"), "", "", false, "{}", now])
         .collect();
     insert_rows(&svc, "workspaces (id, name, name_folded, description, icon, is_default, tokens_per_minute, created_at)", 8, rows).await;
-    let rows = workspaces
-        .iter()
-        .enumerate()
-        .map(|(i, ws)| keydesk_core::args![*ws, users[i % n_users], "A", now])
-        .collect();
+    let rows = workspaces.iter().enumerate().map(|(i, ws)| keydesk_core::args![*ws, users[i % n_users], "A", now]).collect();
     insert_rows(&svc, "workspace_members (workspace_id, user_id, role, added_at)", 4, rows).await;
 
     let hasher = KeyHasher::new(PEPPER);
@@ -199,10 +197,17 @@ fn bench_keys(c: &mut Criterion) {
             ("page_by_last4", KeyFilter { search: Some("0a1f".into()), ..Default::default() }),
             ("page_by_status_expired", KeyFilter { status: Some(KeyStatus::Expired), ..Default::default() }),
             ("page_by_status_active", KeyFilter { status: Some(KeyStatus::Active), ..Default::default() }),
-            ("page_sorted_by_name", KeyFilter { sort: Some(KeySort { column: KeySortColumn::Name, descending: false }), ..Default::default() }),
+            (
+                "page_sorted_by_name",
+                KeyFilter { sort: Some(KeySort { column: KeySortColumn::Name, descending: false }), ..Default::default() },
+            ),
             (
                 "page_sorted_by_expiry_in_workspace",
-                KeyFilter { workspace_id: Some(ws), sort: Some(KeySort { column: KeySortColumn::Expires, descending: false }), ..Default::default() },
+                KeyFilter {
+                    workspace_id: Some(ws),
+                    sort: Some(KeySort { column: KeySortColumn::Expires, descending: false }),
+                    ..Default::default()
+                },
             ),
         ];
         for (name, filter) in pages {

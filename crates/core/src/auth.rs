@@ -193,10 +193,7 @@ fn hash_password_blocking(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
     rand::rng().fill(&mut salt[..]);
     let salt = SaltString::encode_b64(&salt).map_err(|_| Error::internal("cannot encode a password salt"))?;
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| Error::internal("cannot hash a password"))
+    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|_| Error::internal("cannot hash a password"))
 }
 
 /// A hash of a random password, verified against when the account does not
@@ -265,8 +262,7 @@ fn org_check(actor: &Actor, action: Action) -> Result<()> {
 
 impl Service {
     async fn user_auth_by_id(&self, tx: &mut crate::store::Tx, id: Uuid) -> Result<UserAuthRow> {
-        let row: Option<UserAuthRow> =
-            tx.opt(&format!("SELECT {USER_AUTH_COLS} FROM users WHERE id = $1"), args![id]).await?;
+        let row: Option<UserAuthRow> = tx.opt(&format!("SELECT {USER_AUTH_COLS} FROM users WHERE id = $1"), args![id]).await?;
         row.ok_or_else(|| Error::not_found("user"))
     }
 
@@ -317,8 +313,7 @@ impl Service {
             args![ms(self.now()), actor.user_id, keep_session.unwrap_or(Uuid::nil())],
         )
         .await?;
-        self.audit(&mut tx, Some(actor), "user.password_changed", "user", Some(actor.user_id), None::<&()>, None::<&()>)
-            .await?;
+        self.audit(&mut tx, Some(actor), "user.password_changed", "user", Some(actor.user_id), None::<&()>, None::<&()>).await?;
         tx.commit().await
     }
 
@@ -337,11 +332,8 @@ impl Service {
         )
         .await?;
         if let Some(ip) = ip {
-            tx.exec(
-                "INSERT INTO login_failures (id, scope, subject, at, pending) VALUES ($1, 'ip', $2, $3, TRUE)",
-                args![ids[1], ip, now],
-            )
-            .await?;
+            tx.exec("INSERT INTO login_failures (id, scope, subject, at, pending) VALUES ($1, 'ip', $2, $3, TRUE)", args![ids[1], ip, now])
+                .await?;
         }
         tx.commit().await?;
         Ok(ids)
@@ -351,11 +343,7 @@ impl Service {
     /// pending attempts alike, the caller's own included.
     async fn attempts_in_window(&self, tx: &mut crate::store::Tx, policy: &AuthPolicy, scope: &str, subject: &str) -> Result<i64> {
         let since = ms(self.now() - policy.failure_window);
-        tx.int(
-            "SELECT COUNT(*) FROM login_failures WHERE scope = $1 AND subject = $2 AND at > $3",
-            args![scope, subject, since],
-        )
-        .await
+        tx.int("SELECT COUNT(*) FROM login_failures WHERE scope = $1 AND subject = $2 AND at > $3", args![scope, subject, since]).await
     }
 
     /// Signs in with email and password. Every failure, including a locked
@@ -445,11 +433,7 @@ impl Service {
         tx.exec("DELETE FROM login_failures WHERE id IN ($1, $2)", args![attempt[0], attempt[1]]).await?;
         // Only settled failures: attempts still being checked keep counting,
         // or a sign-in racing a burst of guesses would let more of them in.
-        tx.exec(
-            "DELETE FROM login_failures WHERE scope = 'account' AND subject = $1 AND pending = FALSE",
-            args![email_folded],
-        )
-        .await?;
+        tx.exec("DELETE FROM login_failures WHERE scope = 'account' AND subject = $1 AND pending = FALSE", args![email_folded]).await?;
         let actor = Actor { user_id: user.id, email: user.email.clone(), org_role: user.org_role };
         let after = serde_json::json!({ "session_id": session.id });
         self.audit(&mut tx, Some(&actor), "user.signed_in", "user", Some(user.id), None::<&()>, Some(&after)).await?;

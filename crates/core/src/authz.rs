@@ -258,10 +258,32 @@ mod tests {
         // Every action has a row, so a new one cannot slip in unreviewed.
         let listed: Vec<Action> = expected.iter().map(|(a, _, _)| *a).collect();
         for a in [
-            ViewOrganization, ManageBilling, ManageOrganizationSettings, ViewUsers, ViewUser, ManageUsers, ViewAuditLog,
-            ManageAdminKeys, RecordUsage, CreateWorkspace, ViewWorkspace, UpdateWorkspace, DeleteWorkspace, ViewMembers, ManageMembers,
-            ViewWorkspaceKeys, CreateOwnKey, CreateKeyForOther, ViewKey, ManageKey, ViewUsage, SetKeyBudget, ViewSpendAlerts, ManageSharedConnectors,
-            ManageConnector, ViewConnectors,
+            ViewOrganization,
+            ManageBilling,
+            ManageOrganizationSettings,
+            ViewUsers,
+            ViewUser,
+            ManageUsers,
+            ViewAuditLog,
+            ManageAdminKeys,
+            RecordUsage,
+            CreateWorkspace,
+            ViewWorkspace,
+            UpdateWorkspace,
+            DeleteWorkspace,
+            ViewMembers,
+            ManageMembers,
+            ViewWorkspaceKeys,
+            CreateOwnKey,
+            CreateKeyForOther,
+            ViewKey,
+            ManageKey,
+            ViewUsage,
+            SetKeyBudget,
+            ViewSpendAlerts,
+            ManageSharedConnectors,
+            ManageConnector,
+            ViewConnectors,
         ] {
             assert!(listed.contains(&a), "{a:?} has no row in the matrix");
         }

@@ -118,7 +118,11 @@ impl Service {
     pub async fn gateway_organization(&self) -> Result<GatewayOrganization> {
         let mut tx = self.begin().await?;
         let org = Self::require_org(&mut tx).await?;
-        Ok(GatewayOrganization { id: org.id, billing_active: org.billing_active, monthly_spend_limit_micros: org.monthly_spend_limit_micros })
+        Ok(GatewayOrganization {
+            id: org.id,
+            billing_active: org.billing_active,
+            monthly_spend_limit_micros: org.monthly_spend_limit_micros,
+        })
     }
 
     /// A connector by id, whoever may see it (the gateway decides by the

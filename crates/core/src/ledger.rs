@@ -237,7 +237,11 @@ impl Service {
         let tx = self.begin().await?;
         self.commit_announcing(
             tx,
-            &[crate::changes::Change::Organization, crate::changes::Change::Workspace(rec.workspace_id), crate::changes::Change::Key(rec.key_id)],
+            &[
+                crate::changes::Change::Organization,
+                crate::changes::Change::Workspace(rec.workspace_id),
+                crate::changes::Change::Key(rec.key_id),
+            ],
         )
         .await
     }
@@ -288,7 +292,15 @@ impl Service {
                 }
                 sql.push_str(&format!(
                     "(${}, ${}, ${}, (SELECT owner_id FROM api_keys WHERE id = ${}), ${}, ${}, ${}, ${}, ${})",
-                    n + 1, n + 2, n + 3, n + 2, n + 4, n + 5, n + 6, n + 7, n + 8
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 2,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7,
+                    n + 8
                 ));
                 a.extend(args![
                     Uuid::new_v4(),

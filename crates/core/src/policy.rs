@@ -20,10 +20,9 @@ pub fn effective_max_days(org_max: Option<i32>, workspace_max: Option<i32>) -> O
 /// Validates a policy value (days) for the named field.
 pub fn check_policy_days(field: &str, days: Option<i32>) -> Result<()> {
     match days {
-        Some(d) if !(1..=MAX_POLICY_DAYS).contains(&d) => Err(Error::validation(
-            field,
-            format!("{field} must be between 1 and {MAX_POLICY_DAYS} days"),
-        )),
+        Some(d) if !(1..=MAX_POLICY_DAYS).contains(&d) => {
+            Err(Error::validation(field, format!("{field} must be between 1 and {MAX_POLICY_DAYS} days")))
+        }
         _ => Ok(()),
     }
 }
@@ -31,11 +30,7 @@ pub fn check_policy_days(field: &str, days: Option<i32>) -> Result<()> {
 /// The expiration date a new key gets: the requested one, moved to the
 /// latest allowed day when it is missing or beyond the policy. Returns the
 /// date and whether it was moved. A date in the past is refused.
-pub fn clamp_expiration(
-    requested: Option<NaiveDate>,
-    max_days: Option<i32>,
-    today: NaiveDate,
-) -> Result<(Option<NaiveDate>, bool)> {
+pub fn clamp_expiration(requested: Option<NaiveDate>, max_days: Option<i32>, today: NaiveDate) -> Result<(Option<NaiveDate>, bool)> {
     if let Some(date) = requested {
         if date < today {
             return Err(Error::validation("expiration", "expiration must be today or a later date"));
@@ -108,10 +103,7 @@ pub fn check_spend_limit(field: &str, micros: Option<i64>, org_limit: Option<i64
             if v > org {
                 return Err(Error::validation(
                     field,
-                    format!(
-                        "{field} cannot exceed the organization's monthly limit of {}",
-                        format_usd(org)
-                    ),
+                    format!("{field} cannot exceed the organization's monthly limit of {}", format_usd(org)),
                 ));
             }
         }

@@ -132,8 +132,7 @@ impl KeyHasher {
     }
 
     pub fn hash(&self, secret: &str) -> Vec<u8> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.pepper.expose())
-            .expect("HMAC accepts keys of any length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.pepper.expose()).expect("HMAC accepts keys of any length");
         mac.update(secret.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }

@@ -11,8 +11,8 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::args;
-use crate::changes::{Change, ChangeObserver, CHANGES_CHANNEL};
 use crate::authz::{self, authorize, Action, KeyScope, Subject};
+use crate::changes::{Change, ChangeObserver, CHANGES_CHANNEL};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::*;
 use crate::policy;
@@ -485,8 +485,7 @@ impl Service {
     pub async fn update_organization(&self, actor: &Actor, patch: OrganizationPatch) -> Result<Organization> {
         let subject = Subject::organization(actor.org_role);
         let touches_settings = patch.name.is_some() || patch.key_max_days.is_some();
-        let touches_billing =
-            patch.plan.is_some() || patch.billing_active.is_some() || patch.monthly_spend_limit_micros.is_some();
+        let touches_billing = patch.plan.is_some() || patch.billing_active.is_some() || patch.monthly_spend_limit_micros.is_some();
         // An empty patch changes nothing but is still an organization update:
         // it needs at least the billing right.
         if touches_billing || !touches_settings {
@@ -538,7 +537,8 @@ impl Service {
 
     /// The roles of the organization and of workspaces, with stable ids.
     pub fn roles(&self) -> Roles {
-        let role = |n, name: &str, description: &str| RoleInfo { uuid: role_uuid(n), name: name.to_owned(), description: description.to_owned() };
+        let role =
+            |n, name: &str, description: &str| RoleInfo { uuid: role_uuid(n), name: name.to_owned(), description: description.to_owned() };
         Roles {
             organization_roles: vec![
                 role(1, "admin", "Manages the whole organization: users, workspaces, keys, billing and policies."),
@@ -562,26 +562,28 @@ impl Service {
     /// The first organization admin, whom local mode acts as.
     pub async fn first_admin(&self) -> Result<Option<User>> {
         let mut tx = self.begin().await?;
-        let row: Option<UserRow> = tx
-            .opt(&format!("SELECT {USER_COLS} FROM users WHERE org_role = 'A' ORDER BY created_at, id LIMIT 1"), args![])
-            .await?;
+        let row: Option<UserRow> =
+            tx.opt(&format!("SELECT {USER_COLS} FROM users WHERE org_role = 'A' ORDER BY created_at, id LIMIT 1"), args![]).await?;
         Ok(row.map(UserRow::into_model))
     }
 
     /// Builds the actor for an authenticated user id.
     pub async fn actor(&self, user_id: Uuid) -> Result<Actor> {
         let mut tx = self.begin().await?;
-        let user = Self::user_in(&mut tx, user_id)
-            .await
-            .map_err(|e| if e.code == ErrorCode::NotFound { Error::unauthorized("this user no longer exists") } else { e })?;
+        let user = Self::user_in(&mut tx, user_id).await.map_err(|e| {
+            if e.code == ErrorCode::NotFound {
+                Error::unauthorized("this user no longer exists")
+            } else {
+                e
+            }
+        })?;
         Ok(Actor { user_id: user.id, email: user.email, org_role: user.org_role })
     }
 
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
         let mut tx = self.begin().await?;
-        let row: Option<UserRow> = tx
-            .opt(&format!("SELECT {USER_COLS} FROM users WHERE email_folded = $1"), args![email.trim().to_lowercase()])
-            .await?;
+        let row: Option<UserRow> =
+            tx.opt(&format!("SELECT {USER_COLS} FROM users WHERE email_folded = $1"), args![email.trim().to_lowercase()]).await?;
         Ok(row.map(UserRow::into_model))
     }
 
@@ -628,7 +630,13 @@ impl Service {
             args![id, email, email.to_lowercase(), new.name.trim(), new.org_role.code(), ms(self.now())],
         )
         .await
-        .map_err(|e| if e.code == ErrorCode::Conflict { Error::conflict("email", "a user with this email already exists") } else { e })?;
+        .map_err(|e| {
+            if e.code == ErrorCode::Conflict {
+                Error::conflict("email", "a user with this email already exists")
+            } else {
+                e
+            }
+        })?;
         let user = Self::user_in(tx, id).await?;
         self.audit(tx, Some(actor), "user.created", "user", Some(id), None::<&()>, Some(&user)).await?;
         Ok(user)
@@ -682,9 +690,8 @@ impl Service {
     // ------------------------------------------------------------ workspaces
 
     pub(crate) async fn ws_role(tx: &mut Tx, workspace_id: Uuid, user_id: Uuid) -> Result<Option<WorkspaceRole>> {
-        let row: Option<(String,)> = tx
-            .opt("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2", args![workspace_id, user_id])
-            .await?;
+        let row: Option<(String,)> =
+            tx.opt("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2", args![workspace_id, user_id]).await?;
         Ok(row.and_then(|(r,)| WorkspaceRole::from_code(&r)))
     }
 
@@ -749,11 +756,7 @@ impl Service {
             tx.all("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1", args![user_id]).await?;
         let role_of: std::collections::HashMap<Uuid, WorkspaceRole> =
             roles.into_iter().filter_map(|(ws, r)| WorkspaceRole::from_code(&r).map(|r| (ws, r))).collect();
-        Ok(rows
-            .into_iter()
-            .map(WorkspaceRow::into_model)
-            .filter_map(|ws| role_of.get(&ws.id).map(|r| (ws, *r)))
-            .collect())
+        Ok(rows.into_iter().map(WorkspaceRow::into_model).filter_map(|ws| role_of.get(&ws.id).map(|r| (ws, *r))).collect())
     }
 
     pub async fn get_workspace(&self, actor: &Actor, id: Uuid) -> Result<Workspace> {
@@ -954,7 +957,14 @@ impl Service {
 
     /// Adds a member inside `tx`; the caller checked the actor manages the
     /// workspace's members. Refusals come before any write.
-    pub(crate) async fn add_member_in(&self, tx: &mut Tx, actor: &Actor, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> Result<()> {
+    pub(crate) async fn add_member_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+    ) -> Result<()> {
         let user =
             Self::user_in(tx, user_id).await.map_err(|_| Error::validation("user_id", "this user is not part of the organization"))?;
         if Self::ws_role(tx, workspace_id, user_id).await?.is_some() {
@@ -994,8 +1004,11 @@ impl Service {
         if before == WorkspaceRole::Admin && role != WorkspaceRole::Admin && Self::admins_in(tx, workspace_id).await? <= 1 {
             return Err(Error::validation("role", "the workspace must keep at least one admin"));
         }
-        tx.exec("UPDATE workspace_members SET role = $1 WHERE workspace_id = $2 AND user_id = $3", args![role.code(), workspace_id, user_id])
-            .await?;
+        tx.exec(
+            "UPDATE workspace_members SET role = $1 WHERE workspace_id = $2 AND user_id = $3",
+            args![role.code(), workspace_id, user_id],
+        )
+        .await?;
         let b = serde_json::json!({ "user_id": user_id, "role": before });
         let a = serde_json::json!({ "user_id": user_id, "role": role });
         self.audit(tx, Some(actor), "workspace.member_role_changed", "workspace", Some(workspace_id), Some(&b), Some(&a)).await?;
@@ -1057,7 +1070,10 @@ impl Service {
     /// Loads a live key the actor may see, with the actor's subject for it.
     async fn key_for(&self, tx: &mut Tx, actor: &Actor, key_id: Uuid) -> Result<(ApiKey, Subject)> {
         let row: Option<KeyRow> = tx
-            .opt(&format!("{KEY_SELECT} WHERE k.id = $1 AND (k.delete_after IS NULL OR k.delete_after > $2)"), args![key_id, ms(self.now())])
+            .opt(
+                &format!("{KEY_SELECT} WHERE k.id = $1 AND (k.delete_after IS NULL OR k.delete_after > $2)"),
+                args![key_id, ms(self.now())],
+            )
             .await?;
         let row = row.ok_or_else(|| Error::not_found("API key"))?;
         let subject = Self::subject(tx, actor, row.workspace_id, row.owner_id == actor.user_id).await?;
@@ -1267,9 +1283,8 @@ impl Service {
         // keys costs no more than a narrow one.
         let mut count_args = a.clone();
         let cap = p(&mut count_args, (COUNT_CAP + 1).into());
-        let counted = tx
-            .int(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_sql} LIMIT {cap}) AS matching"), count_args)
-            .await?;
+        let counted =
+            tx.int(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_sql} LIMIT {cap}) AS matching"), count_args).await?;
         // The sort's own argument comes after the count's, which does not use it.
         if let Some(sort) = filter.sort {
             let expr = match sort.column {
@@ -1296,7 +1311,10 @@ impl Service {
         let order = format!("{}{order}", sorted_by.unwrap_or_default());
         let rows: Vec<KeyRow> = tx
             .all(
-                &format!(concat!(key_columns!(), " FROM {} ", key_joins!(), " WHERE {} ORDER BY {} LIMIT {} OFFSET {}"), from, where_sql, order, l, o),
+                &format!(
+                    concat!(key_columns!(), " FROM {} ", key_joins!(), " WHERE {} ORDER BY {} LIMIT {} OFFSET {}"),
+                    from, where_sql, order, l, o
+                ),
                 a,
             )
             .await?;
@@ -1403,7 +1421,10 @@ impl Service {
     pub async fn rotate_key(&self, actor: &Actor, key_id: Uuid, grace_seconds: Option<i64>) -> Result<CreatedKey> {
         let grace = grace_seconds.unwrap_or(0);
         if !(0..=MAX_GRACE_SECONDS).contains(&grace) {
-            return Err(Error::validation("grace_period_seconds", format!("grace_period_seconds must be between 0 and {MAX_GRACE_SECONDS}")));
+            return Err(Error::validation(
+                "grace_period_seconds",
+                format!("grace_period_seconds must be between 0 and {MAX_GRACE_SECONDS}"),
+            ));
         }
         let mut tx = self.begin().await?;
         let (old, _) = self.key_for(&mut tx, actor, key_id).await?;
@@ -1415,7 +1436,9 @@ impl Service {
             ActionAvailability::Unavailable { reason: Some(UnavailableReason::UnsupportedScope) } => {
                 return Err(Error::conflict("key_id", "legacy Mistral Code keys cannot be rotated"))
             }
-            ActionAvailability::Unavailable { .. } => return Err(Error::forbidden("only the key's owner or a workspace admin can rotate it")),
+            ActionAvailability::Unavailable { .. } => {
+                return Err(Error::forbidden("only the key's owner or a workspace admin can rotate it"))
+            }
         }
         // The replacement is a new key, so the expiry policy in force now
         // applies to it: the old date is kept when the policy allows it, and
@@ -1504,9 +1527,8 @@ impl Service {
     // ------------------------------------------------------------ connectors
 
     pub(crate) async fn connector_in(tx: &mut Tx, id: Uuid) -> Result<Connector> {
-        let row: Option<ConnectorRow> = tx
-            .opt("SELECT id, name, owner_id, workspace_id, visibility, created_at FROM connectors WHERE id = $1", args![id])
-            .await?;
+        let row: Option<ConnectorRow> =
+            tx.opt("SELECT id, name, owner_id, workspace_id, visibility, created_at FROM connectors WHERE id = $1", args![id]).await?;
         row.map(ConnectorRow::into_model).ok_or_else(|| Error::not_found("connector"))
     }
 
@@ -1672,10 +1694,7 @@ impl Service {
                 args![workspace_id, ms(start), ms(end), day_ms],
             )
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(d, c)| DailyCost { day: (start + Duration::days(d)).date_naive(), cost_micros: c })
-            .collect())
+        Ok(rows.into_iter().map(|(d, c)| DailyCost { day: (start + Duration::days(d)).date_naive(), cost_micros: c }).collect())
     }
 
     // ------------------------------------------------------------ audit log

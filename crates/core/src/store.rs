@@ -152,7 +152,8 @@ impl Db {
     /// `postgres://...`, and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Db> {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(|e| Error::validation("database", format!("invalid PostgreSQL URL: {e}")))?;
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|e| Error::validation("database", format!("invalid PostgreSQL URL: {e}")))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

@@ -7,10 +7,7 @@ use crate::error::{Error, Result};
 
 /// Lowercases and strips accents, so "Équipe" and "equipe" match.
 pub fn fold_for_search(s: &str) -> String {
-    s.nfkd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
+    s.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
 }
 
 /// Escapes LIKE wildcards so user input matches literally (escape char `\`).
@@ -45,9 +42,9 @@ pub fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<()>
 pub fn check_email(value: &str) -> Result<()> {
     let ok = value.len() <= 254
         && !value.contains(char::is_whitespace)
-        && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-        });
+        && value
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
     if ok {
         Ok(())
     } else {

@@ -183,7 +183,13 @@ async fn failures_on_record(env: &Env, scope: &str, subject: &str) -> i64 {
 }
 
 /// Fires `passwords` at `email` all at once from `ip`; returns each result.
-async fn concurrent_sign_ins(env: &Env, policy: &AuthPolicy, email: &str, passwords: Vec<String>, ip: &str) -> Vec<keydesk_core::Result<()>> {
+async fn concurrent_sign_ins(
+    env: &Env,
+    policy: &AuthPolicy,
+    email: &str,
+    passwords: Vec<String>,
+    ip: &str,
+) -> Vec<keydesk_core::Result<()>> {
     let mut set = tokio::task::JoinSet::new();
     for pw in passwords {
         let (svc, policy, email, ip) = (env.svc.clone(), policy.clone(), email.to_owned(), ip.to_owned());
@@ -219,7 +225,9 @@ async fn concurrent_wrong_passwords_from_one_address_get_no_more_checks_than_its
         let mut set = tokio::task::JoinSet::new();
         for i in 0..12 {
             let (svc, policy) = (env.svc.clone(), policy.clone());
-            set.spawn(async move { svc.sign_in(&policy, &format!("guess{i}@example.com"), s("password-guess"), Some("203.0.113.9")).await.map(|_| ()) });
+            set.spawn(async move {
+                svc.sign_in(&policy, &format!("guess{i}@example.com"), s("password-guess"), Some("203.0.113.9")).await.map(|_| ())
+            });
         }
         assert!(set.join_all().await.iter().all(|r| r.is_err()), "{}", env.label);
         let checked = failures_on_record(&env, "ip", "203.0.113.9").await;

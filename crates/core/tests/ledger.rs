@@ -25,7 +25,15 @@ async fn workspace_with_limit(env: &Env, name: &str, limit: Option<i64>) -> Work
 }
 
 fn usage(key: &ApiKey, cost: i64, at: chrono::DateTime<Utc>) -> UsageRecord {
-    UsageRecord { key_id: key.key_id, workspace_id: key.workspace_id, model: "m".into(), input_tokens: 10, output_tokens: 5, cost_micros: cost, at }
+    UsageRecord {
+        key_id: key.key_id,
+        workspace_id: key.workspace_id,
+        model: "m".into(),
+        input_tokens: 10,
+        output_tokens: 5,
+        cost_micros: cost,
+        at,
+    }
 }
 
 #[tokio::test]
@@ -107,7 +115,8 @@ async fn a_workspace_raises_each_spend_alert_once_a_month() {
         assert_eq!(alerts[0].limit_micros, 1_000_000);
         assert_eq!(alerts[0].workspace_name, "Alerting");
         env.svc.record_usage(&usage(&key, 500_000, now)).await.unwrap(); // 115 %: 80 and 100 at once
-        let alerts = env.svc.list_spend_alerts(&env.admin, SpendAlertFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap();
+        let alerts =
+            env.svc.list_spend_alerts(&env.admin, SpendAlertFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap();
         assert_eq!(alerts.iter().map(|a| a.threshold_percent).collect::<Vec<_>>(), [100, 80, 50], "{}", env.label);
         // Next month starts afresh.
         let next = Utc.with_ymd_and_hms(2026, 4, 2, 0, 0, 0).unwrap();
@@ -141,7 +150,8 @@ async fn spend_alerts_are_shown_to_workspace_admins_and_billing_not_to_members()
         assert_eq!(env.svc.list_spend_alerts(&billing, Default::default()).await.unwrap().len(), 2, "{}", env.label);
         let member = env.svc.actor(member.id).await.unwrap();
         assert!(env.svc.list_spend_alerts(&member, Default::default()).await.unwrap().is_empty(), "{}", env.label);
-        let err = env.svc.list_spend_alerts(&member, SpendAlertFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap_err();
+        let err =
+            env.svc.list_spend_alerts(&member, SpendAlertFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
     }
 }
@@ -150,14 +160,22 @@ async fn spend_alerts_are_shown_to_workspace_admins_and_billing_not_to_members()
 async fn only_workspace_admins_set_a_key_budget_and_it_survives_rotation() {
     for env in envs().await {
         let ws = workspace_with_limit(&env, "Budgets", None).await;
-        let dev = env.svc.create_user(&env.admin, NewUser { email: "dev@example.com".into(), name: "Dev".into(), org_role: OrgRole::Member }).await.unwrap();
+        let dev = env
+            .svc
+            .create_user(&env.admin, NewUser { email: "dev@example.com".into(), name: "Dev".into(), org_role: OrgRole::Member })
+            .await
+            .unwrap();
         env.svc.add_member(&env.admin, ws.id, dev.id, WorkspaceRole::Member).await.unwrap();
         let dev = env.svc.actor(dev.id).await.unwrap();
         let own = env.svc.create_key(&dev, NewKey { workspace_id: ws.id, ..Default::default() }).await.unwrap().key;
         // The owner cannot lift or set a cap on their own key...
         let err = env.svc.set_key_budget(&dev, own.key_id, Some(5_000_000)).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
-        let err = env.svc.create_key(&dev, NewKey { workspace_id: ws.id, monthly_budget_micros: Some(1), ..Default::default() }).await.unwrap_err();
+        let err = env
+            .svc
+            .create_key(&dev, NewKey { workspace_id: ws.id, monthly_budget_micros: Some(1), ..Default::default() })
+            .await
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
         // ...an admin can, and a negative one is refused naming the field.
         let set = env.svc.set_key_budget(&env.admin, own.key_id, Some(5_000_000)).await.unwrap();
@@ -168,7 +186,11 @@ async fn only_workspace_admins_set_a_key_budget_and_it_survives_rotation() {
         assert_eq!(rotated.key.monthly_budget_micros, Some(5_000_000), "{}", env.label);
         let cleared = env.svc.set_key_budget(&env.admin, rotated.key.key_id, None).await.unwrap();
         assert_eq!(cleared.monthly_budget_micros, None);
-        let audit = env.svc.list_audit(&env.admin, AuditFilter { action: Some("api_key.budget_changed".into()), ..Default::default() }).await.unwrap();
+        let audit = env
+            .svc
+            .list_audit(&env.admin, AuditFilter { action: Some("api_key.budget_changed".into()), ..Default::default() })
+            .await
+            .unwrap();
         assert_eq!(audit.len(), 2, "{}", env.label);
     }
 }
@@ -188,12 +210,7 @@ async fn observers_hear_of_deleted_rotated_and_changed_things_after_commit() {
         // A refused change announces nothing.
         let _ = env.svc.delete_key(&env.admin, Uuid::new_v4()).await.unwrap_err();
         let heard = heard.lock().unwrap().clone();
-        assert_eq!(
-            heard,
-            [Change::Workspace(ws.id), Change::Key(a.key_id), Change::Key(b.key_id), Change::Organization],
-            "{}",
-            env.label
-        );
+        assert_eq!(heard, [Change::Workspace(ws.id), Change::Key(a.key_id), Change::Key(b.key_id), Change::Organization], "{}", env.label);
     }
 }
 

@@ -65,11 +65,8 @@ async fn workspace_validation_errors_name_the_field() {
 async fn duplicate_workspace_name_is_a_conflict_naming_the_name() {
     for env in envs().await {
         workspace(&env, "Équipe Data").await;
-        let err = env
-            .svc
-            .create_workspace(&env.admin, NewWorkspace { name: "équipe data".into(), ..Default::default() })
-            .await
-            .unwrap_err();
+        let err =
+            env.svc.create_workspace(&env.admin, NewWorkspace { name: "équipe data".into(), ..Default::default() }).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Conflict, "{}", env.label);
         assert_eq!(err.field.as_deref(), Some("name"));
     }
@@ -201,10 +198,7 @@ async fn key_search_follows_renames_and_deletions() {
 async fn expiry_policy_clamps_new_keys_to_the_stricter_maximum() {
     for env in envs().await {
         let today = env.clock.now().date_naive();
-        env.svc
-            .update_organization(&env.admin, OrganizationPatch { key_max_days: Some(Some(30)), ..Default::default() })
-            .await
-            .unwrap();
+        env.svc.update_organization(&env.admin, OrganizationPatch { key_max_days: Some(Some(30)), ..Default::default() }).await.unwrap();
         let ws = workspace(&env, "Strict").await;
         // A workspace may not be looser than the organization.
         let err = env
@@ -213,24 +207,15 @@ async fn expiry_policy_clamps_new_keys_to_the_stricter_maximum() {
             .await
             .unwrap_err();
         assert_eq!(err.field.as_deref(), Some("key_max_days"), "{}", env.label);
-        env.svc
-            .update_workspace(&env.admin, ws.id, WorkspacePatch { key_max_days: Some(Some(10)), ..Default::default() })
-            .await
-            .unwrap();
+        env.svc.update_workspace(&env.admin, ws.id, WorkspacePatch { key_max_days: Some(Some(10)), ..Default::default() }).await.unwrap();
         let no_date = env.svc.create_key(&env.admin, new_key(ws.id, "a")).await.unwrap();
         assert_eq!(no_date.key.expiration_date, Some(today + Duration::days(10)), "{}", env.label);
         assert!(no_date.expiration_clamped);
-        let far = env
-            .svc
-            .create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(365)), ..new_key(ws.id, "b") })
-            .await
-            .unwrap();
+        let far =
+            env.svc.create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(365)), ..new_key(ws.id, "b") }).await.unwrap();
         assert_eq!(far.key.expiration_date, Some(today + Duration::days(10)));
-        let near = env
-            .svc
-            .create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(3)), ..new_key(ws.id, "c") })
-            .await
-            .unwrap();
+        let near =
+            env.svc.create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(3)), ..new_key(ws.id, "c") }).await.unwrap();
         assert_eq!(near.key.expiration_date, Some(today + Duration::days(3)));
         assert!(!near.expiration_clamped);
         // In the default workspace only the organization's 30 days apply.
@@ -246,11 +231,7 @@ async fn key_without_policy_or_date_never_expires_and_past_dates_are_refused() {
         let ws = workspace(&env, "Open").await;
         let k = env.svc.create_key(&env.admin, new_key(ws.id, "forever")).await.unwrap();
         assert_eq!(k.key.expiration_date, None);
-        let err = env
-            .svc
-            .create_key(&env.admin, NewKey { expiration: Some(d("2020-01-01")), ..new_key(ws.id, "past") })
-            .await
-            .unwrap_err();
+        let err = env.svc.create_key(&env.admin, NewKey { expiration: Some(d("2020-01-01")), ..new_key(ws.id, "past") }).await.unwrap_err();
         assert_eq!(err.field.as_deref(), Some("expiration"), "{}", env.label);
     }
 }
@@ -260,7 +241,11 @@ async fn expired_key_is_refused_by_status_and_cannot_be_rotated_but_can_be_delet
     for env in envs().await {
         let ws = workspace(&env, "Exp").await;
         let today = env.clock.now().date_naive();
-        let k = env.svc.create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(2)), ..new_key(ws.id, "short") }).await.unwrap();
+        let k = env
+            .svc
+            .create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(2)), ..new_key(ws.id, "short") })
+            .await
+            .unwrap();
         env.clock.advance(Duration::days(2));
         assert_eq!(env.svc.get_key(&env.admin, k.key.key_id).await.unwrap().status, KeyStatus::Active, "valid through its last day");
         env.clock.advance(Duration::days(1));
@@ -324,11 +309,8 @@ const MAX: i64 = keydesk_core::service::MAX_GRACE_SECONDS;
 async fn legacy_mistral_code_keys_cannot_be_created() {
     for env in envs().await {
         let ws = workspace(&env, "Legacy").await;
-        let err = env
-            .svc
-            .create_key(&env.admin, NewKey { product: Some(KeyProduct::MistralCode), ..new_key(ws.id, "old") })
-            .await
-            .unwrap_err();
+        let err =
+            env.svc.create_key(&env.admin, NewKey { product: Some(KeyProduct::MistralCode), ..new_key(ws.id, "old") }).await.unwrap_err();
         assert_eq!(err.field.as_deref(), Some("product"), "{}", env.label);
         let vibe = env.svc.create_key(&env.admin, NewKey { product: Some(KeyProduct::Vibe), ..new_key(ws.id, "v") }).await.unwrap();
         assert_eq!(vibe.key.product, KeyProduct::Vibe);
@@ -383,7 +365,11 @@ async fn the_last_admins_cannot_be_removed_or_demoted() {
         let default = env.svc.list_workspaces(&env.admin).await.unwrap().remove(0);
         let err = env.svc.set_member_role(&env.admin, default.id, env.admin.user_id, WorkspaceRole::Member).await.unwrap_err();
         assert_eq!(err.field.as_deref(), Some("role"));
-        let dup = env.svc.create_user(&env.admin, NewUser { email: "ADA@example.com".into(), name: "".into(), org_role: OrgRole::Member }).await.unwrap_err();
+        let dup = env
+            .svc
+            .create_user(&env.admin, NewUser { email: "ADA@example.com".into(), name: "".into(), org_role: OrgRole::Member })
+            .await
+            .unwrap_err();
         assert_eq!((dup.code, dup.field.as_deref()), (ErrorCode::Conflict, Some("email")), "{}", env.label);
     }
 }
@@ -441,7 +427,11 @@ async fn monthly_spend_sums_one_calendar_month_in_utc_against_the_limit() {
             .unwrap();
         let over = env
             .svc
-            .update_workspace(&env.admin, ws.id, WorkspacePatch { monthly_spend_limit_micros: Some(Some(60_000_000)), ..Default::default() })
+            .update_workspace(
+                &env.admin,
+                ws.id,
+                WorkspacePatch { monthly_spend_limit_micros: Some(Some(60_000_000)), ..Default::default() },
+            )
             .await
             .unwrap_err();
         assert_eq!(over.field.as_deref(), Some("monthly_spend_limit"), "{}", env.label);
@@ -471,10 +461,15 @@ async fn monthly_spend_sums_one_calendar_month_in_utc_against_the_limit() {
         let feb = env.svc.monthly_spend(&env.admin, ws.id, Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()).await.unwrap();
         assert_eq!(feb.spent_micros, 5_000_000);
         let days = env.svc.daily_costs(&env.admin, ws.id, Utc.with_ymd_and_hms(2026, 3, 15, 0, 0, 0).unwrap()).await.unwrap();
-        assert_eq!(days, vec![
-            keydesk_core::DailyCost { day: d("2026-03-01"), cost_micros: 1_500_000 },
-            keydesk_core::DailyCost { day: d("2026-03-20"), cost_micros: 600_000 },
-        ], "{}", env.label);
+        assert_eq!(
+            days,
+            vec![
+                keydesk_core::DailyCost { day: d("2026-03-01"), cost_micros: 1_500_000 },
+                keydesk_core::DailyCost { day: d("2026-03-20"), cost_micros: 600_000 },
+            ],
+            "{}",
+            env.label
+        );
     }
 }
 
@@ -484,9 +479,24 @@ async fn connector_scope_decides_which_connectors_a_key_reaches() {
         let ws = workspace(&env, "Conn").await;
         let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
         env.svc.add_member(&env.admin, ws.id, dev.user_id, WorkspaceRole::Member).await.unwrap();
-        let shared = env.svc.create_connector(&env.admin, NewConnector { workspace_id: ws.id, name: "Drive".into(), visibility: ConnectorVisibility::Shared }).await.unwrap();
-        let mine = env.svc.create_connector(&dev, NewConnector { workspace_id: ws.id, name: "My mail".into(), visibility: ConnectorVisibility::Private }).await.unwrap();
-        let err = env.svc.create_connector(&dev, NewConnector { workspace_id: ws.id, name: "Wiki".into(), visibility: ConnectorVisibility::Shared }).await.unwrap_err();
+        let shared = env
+            .svc
+            .create_connector(
+                &env.admin,
+                NewConnector { workspace_id: ws.id, name: "Drive".into(), visibility: ConnectorVisibility::Shared },
+            )
+            .await
+            .unwrap();
+        let mine = env
+            .svc
+            .create_connector(&dev, NewConnector { workspace_id: ws.id, name: "My mail".into(), visibility: ConnectorVisibility::Private })
+            .await
+            .unwrap();
+        let err = env
+            .svc
+            .create_connector(&dev, NewConnector { workspace_id: ws.id, name: "Wiki".into(), visibility: ConnectorVisibility::Shared })
+            .await
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
         let shared_only = env.svc.create_key(&dev, new_key(ws.id, "auto")).await.unwrap();
         let private_too = env
@@ -515,15 +525,8 @@ async fn connector_scope_decides_which_connectors_a_key_reaches() {
 async fn audit_log_records_changes_with_actor_and_values_and_cannot_be_altered() {
     for env in envs().await {
         let ws = workspace(&env, "Audited").await;
-        env.svc
-            .update_workspace(&env.admin, ws.id, WorkspacePatch { name: Some("Audited 2".into()), ..Default::default() })
-            .await
-            .unwrap();
-        let events = env
-            .svc
-            .list_audit(&env.admin, AuditFilter { target_id: Some(ws.id), ..Default::default() })
-            .await
-            .unwrap();
+        env.svc.update_workspace(&env.admin, ws.id, WorkspacePatch { name: Some("Audited 2".into()), ..Default::default() }).await.unwrap();
+        let events = env.svc.list_audit(&env.admin, AuditFilter { target_id: Some(ws.id), ..Default::default() }).await.unwrap();
         let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, vec!["workspace.updated", "workspace.created"], "{}", env.label);
         let upd = &events[0];
@@ -588,7 +591,10 @@ async fn keys_sort_by_any_column_across_pages_with_newest_first_between_equals()
         env.svc.create_key(&env.admin, new_key(other.id, "zulu")).await.unwrap();
         let by_ws = env
             .svc
-            .list_keys(&env.admin, KeyFilter { sort: Some(KeySort { column: KeySortColumn::Workspace, descending: false }), ..Default::default() })
+            .list_keys(
+                &env.admin,
+                KeyFilter { sort: Some(KeySort { column: KeySortColumn::Workspace, descending: false }), ..Default::default() },
+            )
             .await
             .unwrap();
         assert_eq!(by_ws.keys[0].workspace_name, "Another", "{}", env.label);
@@ -661,8 +667,13 @@ async fn rotation_applies_the_expiry_policy_in_force_now() {
         let default = env.svc.list_workspaces(&env.admin).await.unwrap().into_iter().find(|w| w.is_default).unwrap();
         // Keys issued before any policy existed.
         let forever = env.svc.create_key(&env.admin, new_key(ws.id, "forever")).await.unwrap();
-        let far = env.svc.create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(365)), ..new_key(ws.id, "far") }).await.unwrap();
-        let near = env.svc.create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(5)), ..new_key(ws.id, "near") }).await.unwrap();
+        let far = env
+            .svc
+            .create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(365)), ..new_key(ws.id, "far") })
+            .await
+            .unwrap();
+        let near =
+            env.svc.create_key(&env.admin, NewKey { expiration: Some(today + Duration::days(5)), ..new_key(ws.id, "near") }).await.unwrap();
         let org_wide = env.svc.create_key(&env.admin, new_key(default.id, "org wide")).await.unwrap();
         assert_eq!(forever.key.expiration_date, None);
         // Without a policy, rotation keeps "never expires".
@@ -692,7 +703,10 @@ async fn rotation_applies_the_expiry_policy_in_force_now() {
         assert_eq!(env.svc.get_key(&env.admin, r.key.key_id).await.unwrap().expiration_date, Some(now + Duration::days(30)));
         let rotated = env
             .svc
-            .list_audit(&env.admin, AuditFilter { action: Some("api_key.rotated".into()), target_id: Some(org_wide.key.key_id), ..Default::default() })
+            .list_audit(
+                &env.admin,
+                AuditFilter { action: Some("api_key.rotated".into()), target_id: Some(org_wide.key.key_id), ..Default::default() },
+            )
             .await
             .unwrap();
         assert_eq!(rotated[0].after.as_ref().unwrap()["expiration_clamped"], true, "{}", env.label);
@@ -759,7 +773,10 @@ async fn workspace_rate_limits_per_model_are_stored_and_read_back() {
         env.svc.update_workspace(&env.admin, ws.id, WorkspacePatch { description: Some("d".into()), ..Default::default() }).await.unwrap();
         assert_eq!(env.svc.get_workspace(&env.admin, ws.id).await.unwrap().rate_limits, limits, "{}", env.label);
         let none = RateLimits { requests_per_second: None, tokens_per_minute: Default::default() };
-        env.svc.update_workspace(&env.admin, ws.id, WorkspacePatch { rate_limits: Some(none.clone()), ..Default::default() }).await.unwrap();
+        env.svc
+            .update_workspace(&env.admin, ws.id, WorkspacePatch { rate_limits: Some(none.clone()), ..Default::default() })
+            .await
+            .unwrap();
         assert_eq!(env.svc.get_workspace(&env.admin, ws.id).await.unwrap().rate_limits, none, "{}", env.label);
     }
 }
@@ -807,7 +824,12 @@ async fn billing_manager_changes_billing_and_spend_limit_but_not_the_name_or_key
             )
             .await
             .unwrap();
-        assert_eq!((org.plan, org.billing_active, org.monthly_spend_limit_micros), (Plan::Scale, false, Some(250_000_000)), "{}", env.label);
+        assert_eq!(
+            (org.plan, org.billing_active, org.monthly_spend_limit_micros),
+            (Plan::Scale, false, Some(250_000_000)),
+            "{}",
+            env.label
+        );
         let refused = [
             OrganizationPatch { name: Some("Renamed".into()), ..Default::default() },
             OrganizationPatch { key_max_days: Some(Some(30)), ..Default::default() },
@@ -819,21 +841,33 @@ async fn billing_manager_changes_billing_and_spend_limit_but_not_the_name_or_key
             assert_eq!(err.code, ErrorCode::Forbidden, "{}: {patch:?}", env.label);
         }
         let now = env.svc.organization().await.unwrap().unwrap();
-        assert_eq!((now.name.as_str(), now.key_max_days, now.billing_active), ("Acme", None, false), "{}: nothing refused was applied", env.label);
+        assert_eq!(
+            (now.name.as_str(), now.key_max_days, now.billing_active),
+            ("Acme", None, false),
+            "{}: nothing refused was applied",
+            env.label
+        );
         // The change is logged under the billing manager.
         let events = env
             .svc
-            .list_audit(&env.admin, AuditFilter { actor_id: Some(billing.user_id), action: Some("organization.updated".into()), ..Default::default() })
+            .list_audit(
+                &env.admin,
+                AuditFilter { actor_id: Some(billing.user_id), action: Some("organization.updated".into()), ..Default::default() },
+            )
             .await
             .unwrap();
         assert_eq!(events.len(), 1, "{}", env.label);
         // A plain member may change none of it.
         let dev = add_user(&env, "dev@example.com", OrgRole::Member).await;
-        let err = env.svc.update_organization(&dev, OrganizationPatch { plan: Some(Plan::Experiment), ..Default::default() }).await.unwrap_err();
+        let err =
+            env.svc.update_organization(&dev, OrganizationPatch { plan: Some(Plan::Experiment), ..Default::default() }).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
         // The organization admin may change the name and the policy.
         env.svc
-            .update_organization(&env.admin, OrganizationPatch { name: Some("Acme 2".into()), key_max_days: Some(Some(30)), ..Default::default() })
+            .update_organization(
+                &env.admin,
+                OrganizationPatch { name: Some("Acme 2".into()), key_max_days: Some(Some(30)), ..Default::default() },
+            )
             .await
             .unwrap();
     }
@@ -875,7 +909,8 @@ async fn billing_manager_sees_every_workspace_and_its_spend_but_not_its_members(
         env.svc.set_member_role(&env.admin, team.id, billing.user_id, WorkspaceRole::Admin).await.unwrap();
         assert_eq!(env.svc.list_keys(&billing, KeyFilter::default()).await.unwrap().total, 2, "{}", env.label);
         // Still not the organization's name.
-        let err = env.svc.update_organization(&billing, OrganizationPatch { name: Some("X".into()), ..Default::default() }).await.unwrap_err();
+        let err =
+            env.svc.update_organization(&billing, OrganizationPatch { name: Some("X".into()), ..Default::default() }).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Forbidden, "{}", env.label);
     }
 }
@@ -962,7 +997,8 @@ async fn legacy_mistral_code_keys_are_listed_and_deletable_but_cannot_be_rotated
         assert_eq!(env.svc.list_keys(&env.admin, KeyFilter { workspace_id: Some(ws.id), ..Default::default() }).await.unwrap().total, 3);
         // No new one can be created, by anyone.
         for who in [&dev, &env.admin] {
-            let err = env.svc.create_key(who, NewKey { product: Some(KeyProduct::MistralCode), ..new_key(ws.id, "new") }).await.unwrap_err();
+            let err =
+                env.svc.create_key(who, NewKey { product: Some(KeyProduct::MistralCode), ..new_key(ws.id, "new") }).await.unwrap_err();
             assert_eq!(err.field.as_deref(), Some("product"), "{}", env.label);
         }
         // The owner deletes one, the admin the other.
@@ -1009,7 +1045,8 @@ async fn opening_the_database_purges_keys_whose_grace_ended_while_closed() {
     env.clock.advance(Duration::days(1));
     let c = env.clock.clone();
     let url = format!("sqlite://{}", env.sqlite_path.clone().unwrap().display());
-    let reopened = keydesk_core::Service::connect_with_clock(&url, common::PEPPER, "kd", std::sync::Arc::new(move || c.now())).await.unwrap();
+    let reopened =
+        keydesk_core::Service::connect_with_clock(&url, common::PEPPER, "kd", std::sync::Arc::new(move || c.now())).await.unwrap();
     let events = reopened.list_audit(&env.admin, AuditFilter { target_id: Some(old.key.key_id), ..Default::default() }).await.unwrap();
     assert_eq!(events[0].action, "api_key.deleted");
     assert_eq!(events[0].actor_id, None);
@@ -1035,11 +1072,8 @@ async fn removing_a_user_records_the_deletion_of_each_of_their_keys() {
 
         env.svc.remove_user(&env.admin, u.id).await.unwrap();
 
-        let deleted = env
-            .svc
-            .list_audit(&env.admin, AuditFilter { action: Some("api_key.deleted".into()), ..Default::default() })
-            .await
-            .unwrap();
+        let deleted =
+            env.svc.list_audit(&env.admin, AuditFilter { action: Some("api_key.deleted".into()), ..Default::default() }).await.unwrap();
         let mut targets: Vec<Uuid> = deleted.iter().filter_map(|e| e.target_id).collect();
         targets.sort();
         theirs.sort();
@@ -1088,7 +1122,8 @@ async fn the_audit_log_is_filtered_ordered_and_paged_by_the_database_however_lon
         assert_eq!(env.svc.purge_rotated_keys().await.unwrap(), 1);
 
         // Oldest first reaches the very first event past 12,000 newer ones.
-        let oldest = env.svc.query_audit(&env.admin, AuditQuery { oldest_first: true, limit: Some(1), ..Default::default() }).await.unwrap();
+        let oldest =
+            env.svc.query_audit(&env.admin, AuditQuery { oldest_first: true, limit: Some(1), ..Default::default() }).await.unwrap();
         assert_eq!(oldest[0].id, first[0].id, "{}", env.label);
         // Several actions at once, newest first.
         let q = AuditQuery { actions: vec!["api_key.created".into(), "api_key.rotated".into()], ..Default::default() };
@@ -1138,11 +1173,20 @@ async fn a_users_memberships_are_read_at_once_and_only_where_the_reader_may_see_
         expected.sort_by_key(|(id, _)| *id);
         assert_eq!(by_admin, expected, "{}", env.label);
         let peer_actor = env.svc.actor(peer.id).await.unwrap();
-        assert_eq!(seen(env.svc.user_memberships(&peer_actor, dev.id).await.unwrap()), vec![joined[1]], "only shared workspaces, {}", env.label);
+        assert_eq!(
+            seen(env.svc.user_memberships(&peer_actor, dev.id).await.unwrap()),
+            vec![joined[1]],
+            "only shared workspaces, {}",
+            env.label
+        );
         let dev_actor = env.svc.actor(dev.id).await.unwrap();
         assert_eq!(env.svc.user_memberships(&dev_actor, dev.id).await.unwrap().len(), 3, "one's own, {}", env.label);
         let billing_actor = env.svc.actor(billing.id).await.unwrap();
-        assert!(env.svc.user_memberships(&billing_actor, dev.id).await.unwrap().is_empty(), "billing managers see no members, {}", env.label);
+        assert!(
+            env.svc.user_memberships(&billing_actor, dev.id).await.unwrap().is_empty(),
+            "billing managers see no members, {}",
+            env.label
+        );
     }
 }
 
@@ -1152,7 +1196,8 @@ async fn the_organizations_month_spend_counts_every_workspace_deleted_ones_inclu
         let mut total = 0;
         let mut doomed = None;
         for (i, cost) in [1_500_000i64, 250_000].into_iter().enumerate() {
-            let ws = env.svc.create_workspace(&env.admin, NewWorkspace { name: format!("Spender {i}"), ..Default::default() }).await.unwrap();
+            let ws =
+                env.svc.create_workspace(&env.admin, NewWorkspace { name: format!("Spender {i}"), ..Default::default() }).await.unwrap();
             let key = env.svc.create_key(&env.admin, new_key(ws.id, "k")).await.unwrap();
             let rec = UsageRecord {
                 key_id: key.key.key_id,

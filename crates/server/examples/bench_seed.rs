@@ -55,7 +55,17 @@ async fn main() {
             let b = r * 11;
             sql.push_str(&format!(
                 "(${},${},${},${},${},${},${},${},${},${},${})",
-                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 11
             ));
             let name = format!("seeded {i}");
             let last4 = format!("{:04x}", i % 65_536);

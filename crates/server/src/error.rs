@@ -100,7 +100,10 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        ApiError::with_status(StatusCode::UNPROCESSABLE_ENTITY, Error::validation("query", format!("invalid query: {}", rejection.body_text())))
+        ApiError::with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Error::validation("query", format!("invalid query: {}", rejection.body_text())),
+        )
     }
 }
 

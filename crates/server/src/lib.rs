@@ -75,19 +75,20 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     // The span names the method, the path (never the query or headers, so
     // no credential can reach a log line) and the request id.
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-        let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
-        tracing::info_span!(
-            "request",
-            request_id = %id,
-            method = %req.method(),
-            path = %req.uri().path(),
-            user_id = tracing::field::Empty,
-            credential = tracing::field::Empty,
-        )
-    })
-    .on_response(DefaultOnResponse::new().level(Level::INFO))
-    .on_failure(DefaultOnFailure::new().level(Level::ERROR));
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<_>| {
+            let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+            tracing::info_span!(
+                "request",
+                request_id = %id,
+                method = %req.method(),
+                path = %req.uri().path(),
+                user_id = tracing::field::Empty,
+                credential = tracing::field::Empty,
+            )
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+        .on_failure(DefaultOnFailure::new().level(Level::ERROR));
     // Installed before the first request, so that nothing counted is lost.
     metrics::handle();
     let gateway = state.gateway.clone();

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use keydesk_core::{Service, Sensitive};
+use keydesk_core::{Sensitive, Service};
 use keydesk_server::gateway::config::Config as GatewayConfig;
 use keydesk_server::gateway::limits::RateLimits;
 use keydesk_server::gateway::Gateway;
@@ -95,15 +95,17 @@ fn pepper(db: &DbArgs, secrets: &SecretArgs, create: bool) -> keydesk_core::Resu
     if let Ok(value) = std::env::var("KEYDESK_PEPPER") {
         return setup::pepper_from_env(&value);
     }
-    let path = secrets.pepper_file.clone().or_else(|| setup::default_pepper_path(&db.database)).ok_or_else(|| {
-        keydesk_core::Error::validation("pepper_file", "with PostgreSQL, pass --pepper-file or set KEYDESK_PEPPER")
-    })?;
+    let path = secrets
+        .pepper_file
+        .clone()
+        .or_else(|| setup::default_pepper_path(&db.database))
+        .ok_or_else(|| keydesk_core::Error::validation("pepper_file", "with PostgreSQL, pass --pepper-file or set KEYDESK_PEPPER"))?;
     setup::load_pepper(&path, create)
 }
 
 fn init_logs(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
@@ -179,11 +181,8 @@ async fn run(cli: Cli) -> keydesk_core::Result<()> {
         Command::Init { db, secrets, admin_email, admin_name, org_name, json } => {
             let pepper = pepper(&db, &secrets, true)?;
             let svc = Service::connect(&setup::database_url(&db.database), &pepper, &secrets.key_prefix).await?;
-            let admin_name = if admin_name.trim().is_empty() {
-                admin_email.split('@').next().unwrap_or_default().to_owned()
-            } else {
-                admin_name
-            };
+            let admin_name =
+                if admin_name.trim().is_empty() { admin_email.split('@').next().unwrap_or_default().to_owned() } else { admin_name };
             let (org, admin) = svc.bootstrap(&org_name, &admin_email, &admin_name).await?;
             let actor = svc.actor(admin.id).await?;
             let password: Sensitive<String> = svc.issue_password(&actor, admin.id).await?;

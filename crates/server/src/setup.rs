@@ -50,8 +50,7 @@ pub fn load_pepper(path: &Path, create: bool) -> Result<Vec<u8>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
             let pepper = KeyHasher::random_pepper();
             let text = base64::engine::general_purpose::STANDARD.encode(&pepper);
-            write_private(path, &text)
-                .map_err(|e| Error::internal(format!("cannot write the pepper file {}: {e}", path.display())))?;
+            write_private(path, &text).map_err(|e| Error::internal(format!("cannot write the pepper file {}: {e}", path.display())))?;
             Ok(pepper)
         }
         Err(e) => Err(Error::validation(

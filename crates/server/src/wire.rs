@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use keydesk_core::model::{
-    ActionAvailability, ApiKey, AuditEvent, ConnectorScope, KeyProduct, KeyStatus, MonthlySpend, OrgRole, RoleInfo, User,
-    Workspace, WorkspaceRole,
+    ActionAvailability, ApiKey, AuditEvent, ConnectorScope, KeyProduct, KeyStatus, MonthlySpend, OrgRole, RoleInfo, User, Workspace,
+    WorkspaceRole,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -164,7 +164,13 @@ pub fn roles_with_api_names(svc: &keydesk_core::Service) -> (Vec<RoleInfo>, Vec<
         .map(|r| {
             let name = match r.name.as_str() {
                 "admin" => "organization_admin",
-                other => if other == "billing_manager" { "billing_manager" } else { "member" },
+                other => {
+                    if other == "billing_manager" {
+                        "billing_manager"
+                    } else {
+                        "member"
+                    }
+                }
             };
             rename(r, name)
         })

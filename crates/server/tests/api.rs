@@ -73,7 +73,21 @@ async fn api_keys_use_the_platform_field_names_and_show_the_secret_once() {
 
     let (_, page) = t.call("GET", "/v1/admin/api-keys?name=BACK&limit=10&offset=0", k, None).await;
     let listed = &page["keys"][0];
-    for field in ["key_id", "key", "name", "hidden_key", "created_at", "expiration_date", "actions", "workspace_id", "workspace_name", "created_by", "product", "last_used", "can_delete"] {
+    for field in [
+        "key_id",
+        "key",
+        "name",
+        "hidden_key",
+        "created_at",
+        "expiration_date",
+        "actions",
+        "workspace_id",
+        "workspace_name",
+        "created_by",
+        "product",
+        "last_used",
+        "can_delete",
+    ] {
         assert!(listed.get(field).is_some(), "{field} missing in {listed}");
     }
     assert!(listed["key"].is_null(), "the secret is never listed");
@@ -150,7 +164,10 @@ async fn a_member_manages_their_own_keys_from_the_tray_endpoints() {
     let (s, created) = t.call("POST", "/v1/me/api-keys", tok, Some(json!({"workspace_uuid": ws.id, "name": "laptop"}))).await;
     assert_eq!(s, 200, "{created}");
     assert!(created["key"].as_str().is_some());
-    t.svc.create_key(&t.admin, keydesk_core::model::NewKey { workspace_id: ws.id, name: Some("admin's".into()), ..Default::default() }).await.unwrap();
+    t.svc
+        .create_key(&t.admin, keydesk_core::model::NewKey { workspace_id: ws.id, name: Some("admin's".into()), ..Default::default() })
+        .await
+        .unwrap();
     let (_, mine) = t.call("GET", "/v1/me/api-keys", tok, None).await;
     assert_eq!(mine["keys"].as_array().unwrap().len(), 1, "{mine}");
     let id = created["key_id"].as_str().unwrap();
@@ -163,7 +180,13 @@ async fn the_openapi_document_lists_the_admin_api_and_keydesk_additions() {
     let t = test_app().await;
     let (s, doc) = t.call("GET", "/openapi.json", None, None).await;
     assert_eq!(s, 200);
-    for path in ["/v1/admin/api-keys", "/v1/admin/workspaces/{workspace_uuid}/add-users", "/v1/auth/sessions", "/v1/me/api-keys/{key_id}", "/v1/admin/api-keys/{key_id}/rotate"] {
+    for path in [
+        "/v1/admin/api-keys",
+        "/v1/admin/workspaces/{workspace_uuid}/add-users",
+        "/v1/auth/sessions",
+        "/v1/me/api-keys/{key_id}",
+        "/v1/admin/api-keys/{key_id}/rotate",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
     assert!(doc["components"]["securitySchemes"].get("AdminApiKey").is_some());
@@ -203,7 +226,8 @@ async fn a_key_patch_naming_a_setting_fixed_at_creation_is_refused_naming_it_and
     let admin_key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
     let k = Some(admin_key.secret.expose().as_str());
     let ws = t.svc.list_workspaces(&t.admin).await.unwrap()[0].id;
-    let other = t.svc.create_workspace(&t.admin, keydesk_core::model::NewWorkspace { name: "Other".into(), ..Default::default() }).await.unwrap();
+    let other =
+        t.svc.create_workspace(&t.admin, keydesk_core::model::NewWorkspace { name: "Other".into(), ..Default::default() }).await.unwrap();
     let key = t
         .svc
         .create_key(&t.admin, keydesk_core::model::NewKey { workspace_id: ws, name: Some("before".into()), ..Default::default() })
@@ -274,14 +298,16 @@ async fn a_member_batch_that_fails_midway_leaves_the_workspace_as_it_was() {
     let ws = t.svc.list_workspaces(&t.admin).await.unwrap()[0].id;
     let (bob, _) = t.user("bob@example.com", OrgRole::Member).await;
     let body = json!({"members": [{"user_uuid": bob.user_id}, {"user_uuid": uuid::Uuid::new_v4()}]});
-    for (method, path) in [("PATCH", format!("/v1/admin/workspaces/{ws}/users")), ("POST", format!("/v1/admin/workspaces/{ws}/add-users"))] {
+    for (method, path) in [("PATCH", format!("/v1/admin/workspaces/{ws}/users")), ("POST", format!("/v1/admin/workspaces/{ws}/add-users"))]
+    {
         let (s, b) = t.call(method, &path, k, Some(body.clone())).await;
         assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("user_id")), "{method} {b}");
         let members = t.svc.list_members(&t.admin, ws).await.unwrap();
         assert!(!members.iter().any(|m| m.user_id == bob.user_id), "{method}: the first user was not added alone");
     }
     // Inviting into a workspace listed twice is refused before anyone is created.
-    let (s, b) = t.call("POST", "/v1/admin/users-invite", k, Some(json!({"email": "carol@example.com", "workspace_uuids": [ws, ws]}))).await;
+    let (s, b) =
+        t.call("POST", "/v1/admin/users-invite", k, Some(json!({"email": "carol@example.com", "workspace_uuids": [ws, ws]}))).await;
     assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("workspace_uuids")), "{b}");
     assert!(t.svc.find_user_by_email("carol@example.com").await.unwrap().is_none());
 }
@@ -305,7 +331,8 @@ async fn several_keys_are_deleted_together_or_not_at_all() {
     assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("key_ids")));
 
     let admin_key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
-    let (s, b) = t.call("POST", "/v1/admin/api-keys-delete", Some(admin_key.secret.expose()), Some(json!({"key_ids": [bobs, admins]}))).await;
+    let (s, b) =
+        t.call("POST", "/v1/admin/api-keys-delete", Some(admin_key.secret.expose()), Some(json!({"key_ids": [bobs, admins]}))).await;
     assert_eq!((s.as_u16(), b["deleted_count"].as_i64()), (200, Some(2)), "{b}");
 }
 
@@ -314,12 +341,16 @@ async fn a_workspace_patch_changes_details_and_settings_in_one_call() {
     let t = test_app().await;
     let admin_key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
     let k = Some(admin_key.secret.expose().as_str());
-    let ws = t.svc.create_workspace(&t.admin, keydesk_core::model::NewWorkspace { name: "Lab".into(), ..Default::default() }).await.unwrap();
+    let ws =
+        t.svc.create_workspace(&t.admin, keydesk_core::model::NewWorkspace { name: "Lab".into(), ..Default::default() }).await.unwrap();
     let path = format!("/v1/admin/workspaces/{}", ws.id);
     let (s, b) = t.call("PATCH", &path, k, Some(json!({"name": "Lab 2", "monthly_spend_limit": 12.5, "requests_per_second": 7}))).await;
     assert_eq!(s, 200, "{b}");
     let now = t.svc.get_workspace(&t.admin, ws.id).await.unwrap();
-    assert_eq!((now.name.as_str(), now.monthly_spend_limit_micros, now.rate_limits.requests_per_second), ("Lab 2", Some(12_500_000), Some(7)));
+    assert_eq!(
+        (now.name.as_str(), now.monthly_spend_limit_micros, now.rate_limits.requests_per_second),
+        ("Lab 2", Some(12_500_000), Some(7))
+    );
     // A refused setting refuses the whole patch: the name stays.
     let (s, b) = t.call("PATCH", &path, k, Some(json!({"name": "Lab 3", "monthly_spend_limit": -1}))).await;
     assert_eq!((s.as_u16(), b["error"]["field"].as_str()), (422, Some("monthly_spend_limit")), "{b}");

@@ -218,7 +218,10 @@ async fn fixture(t: &TestApp, c: &Callers, case: &Case, own: bool) -> HashMap<&'
     v.insert("{login_password}", c.users["LOGIN"].1.clone());
     if text.contains("{user2}") {
         let v2 = svc
-            .create_user(&c.oa, keydesk_core::NewUser { email: format!("v-{uniq}@example.com"), name: "V".into(), org_role: OrgRole::Member })
+            .create_user(
+                &c.oa,
+                keydesk_core::NewUser { email: format!("v-{uniq}@example.com"), name: "V".into(), org_role: OrgRole::Member },
+            )
             .await
             .unwrap();
         v.insert("{user2}", v2.id.to_string());

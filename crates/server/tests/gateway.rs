@@ -175,7 +175,9 @@ async fn a_connector_outside_the_keys_scope_is_refused_with_403() {
     let shared = t.svc.create_connector(&t.admin, connector(ConnectorVisibility::Shared)).await.unwrap();
     let (_, shared_only) = key(&t).await;
     let (_, with_private) = key_with(&t, |k| k.connector_scope = Some(ConnectorScope::PrivateAndShared)).await;
-    let body = |id: String| json!({"model": "mistral-small-latest", "messages": [], "tools": [{"type": "connector", "connector_id": id}]}).to_string();
+    let body = |id: String| {
+        json!({"model": "mistral-small-latest", "messages": [], "tools": [{"type": "connector", "connector_id": id}]}).to_string()
+    };
 
     let (status, _, refused) = chat(&t, &shared_only, &body(private.id.to_string())).await;
     assert_eq!((status, code(&refused)), (StatusCode::FORBIDDEN, "connector_not_in_scope"));

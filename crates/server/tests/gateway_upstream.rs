@@ -98,11 +98,8 @@ async fn a_stream_reaches_the_client_chunk_by_chunk_and_is_charged_by_its_final_
     let s = setup().await;
     // Four chunks 300 ms apart: the provider needs at least 1.2 s.
     let started = Instant::now();
-    let res = s
-        .chat(&chat_body(true, Some(50)), &[("x-fake-completion-tokens", "4"), ("x-fake-chunk-delay-ms", "300")])
-        .send()
-        .await
-        .unwrap();
+    let res =
+        s.chat(&chat_body(true, Some(50)), &[("x-fake-completion-tokens", "4"), ("x-fake-chunk-delay-ms", "300")]).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     let mut chunks = res.bytes_stream();
@@ -186,13 +183,9 @@ async fn the_workspace_spend_equals_the_sum_of_its_usage_records_exactly() {
     assert_eq!(micros(&s.key_usage().await["cost"]), expected);
 
     // The ledger the limits are checked against says the same.
-    let svc = keydesk_core::Service::connect(
-        &format!("sqlite://{}", s.deployment.database),
-        &base64_pepper(&s.deployment.pepper),
-        "kd",
-    )
-    .await
-    .unwrap();
+    let svc = keydesk_core::Service::connect(&format!("sqlite://{}", s.deployment.database), &base64_pepper(&s.deployment.pepper), "kd")
+        .await
+        .unwrap();
     let ws = uuid::Uuid::parse_str(&s.workspace).unwrap();
     let period = keydesk_core::ledger::Period::containing(svc.now());
     let committed = svc.ledger_committed(keydesk_core::ledger::SpendScope::Workspace(ws), period).await.unwrap();

@@ -37,9 +37,8 @@ async fn no_secret_reaches_a_log_line() {
     let (_, pw) = t.user("bob@example.com", OrgRole::Admin).await;
     let token = t.sign_in("bob@example.com", &pw).await;
     let ws = t.svc.list_workspaces(&t.admin).await.unwrap().remove(0);
-    let (_, created) = t
-        .call("POST", "/v1/admin/api-keys", Some(&token), Some(json!({"workspace_uuid": ws.id, "user_id": t.admin.user_id})))
-        .await;
+    let (_, created) =
+        t.call("POST", "/v1/admin/api-keys", Some(&token), Some(json!({"workspace_uuid": ws.id, "user_id": t.admin.user_id}))).await;
     let (_, admin_key) = t.call("POST", "/v1/admin/admin-api-keys", Some(&token), Some(json!({"name": "ci"}))).await;
     let admin_secret = admin_key["key"].as_str().unwrap().to_owned();
     t.call("GET", "/v1/admin/users", Some(&admin_secret), None).await;

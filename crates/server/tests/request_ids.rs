@@ -38,7 +38,9 @@ async fn every_response_carries_a_request_id() {
     let key = t.svc.create_admin_key(&t.admin, "t", None).await.unwrap();
     let auth = format!("Bearer {}", key.secret.expose());
 
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Option<&str>, u16)> = vec![
+    // (method, path, headers, body, expected status)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Option<&'a str>, u16);
+    let cases: Vec<Case> = vec![
         ("GET", "/health", vec![], None, 200),
         ("GET", "/v1/admin/workspaces", vec![("authorization", &auth)], None, 200),
         ("GET", "/v1/me", vec![], None, 401),

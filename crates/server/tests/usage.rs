@@ -60,11 +60,17 @@ async fn usage_events_feed_the_month_spend_and_the_per_key_report() {
     // The lower of the workspace's and the organization's limit is in force.
     let (s, _) = t.call("POST", "/v1/admin/spend-limit", Some(&k), Some(json!({"amount": 100}))).await;
     assert_eq!(s, 200);
-    let (s, _) = t.call("PATCH", &format!("/v1/admin/workspaces/{}/settings", ws.id), Some(&k), Some(json!({"monthly_spend_limit": 2.0}))).await;
+    let (s, _) =
+        t.call("PATCH", &format!("/v1/admin/workspaces/{}/settings", ws.id), Some(&k), Some(json!({"monthly_spend_limit": 2.0}))).await;
     assert_eq!(s, 200);
     let (_, spend) = t.call("GET", &format!("/v1/admin/workspaces/{}/spend", ws.id), Some(&k), None).await;
     assert_eq!(
-        (spend["usage_limit"].as_f64(), spend["remaining"].as_f64(), spend["monthly_limit_reached"].as_bool(), spend["no_monthly_limit"].as_bool()),
+        (
+            spend["usage_limit"].as_f64(),
+            spend["remaining"].as_f64(),
+            spend["monthly_limit_reached"].as_bool(),
+            spend["no_monthly_limit"].as_bool()
+        ),
         (Some(2.0), Some(0.0), Some(true), Some(false))
     );
 
@@ -155,7 +161,8 @@ async fn a_key_reaches_shared_connectors_and_by_its_scope_its_owners_private_one
     let app = &t;
     let reach = |token: String, key: Uuid| async move {
         let (s, b) = app.call("GET", &format!("/v1/admin/api-keys/{key}/connectors"), Some(&token), None).await;
-        let ids: Vec<String> = b["connectors"].as_array().map(|a| a.iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()).unwrap_or_default();
+        let ids: Vec<String> =
+            b["connectors"].as_array().map(|a| a.iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()).unwrap_or_default();
         (s.as_u16(), ids)
     };
     let ids = |list: &[Uuid]| list.iter().map(Uuid::to_string).collect::<Vec<_>>();
@@ -180,7 +187,8 @@ async fn the_audit_events_list_every_change_and_filter_it() {
     let start = t.clock.now();
     t.clock.advance(chrono::Duration::hours(1));
     let ws = t.svc.create_workspace(&t.admin, NewWorkspace { name: "Audited".into(), ..Default::default() }).await.unwrap();
-    let key = t.svc.create_key(&t.admin, NewKey { workspace_id: ws.id, name: Some("before".into()), ..Default::default() }).await.unwrap().key;
+    let key =
+        t.svc.create_key(&t.admin, NewKey { workspace_id: ws.id, name: Some("before".into()), ..Default::default() }).await.unwrap().key;
     t.clock.advance(chrono::Duration::hours(1));
     let renamed_at = t.clock.now();
     t.svc.rename_key(&t.admin, key.key_id, Some("after".into())).await.unwrap();

@@ -37,8 +37,9 @@ struct AdminUserWire {
 
 impl AdminUserWire {
     fn into_model(self) -> AppResult<User> {
-        let org_role = OrgRole::from_code(&self.raw_role)
-            .ok_or_else(|| AppError::internal(format!("unknown organization role '{}'", self.raw_role)))?;
+        let org_role = OrgRole::from_code(&self.raw_role).ok_or_else(|| {
+            AppError::internal(format!("unknown organization role '{}'", self.raw_role))
+        })?;
         Ok(User {
             id: self.uuid,
             email: self.email.unwrap_or_default(),
@@ -85,8 +86,13 @@ impl RemoteBackend {
     pub(super) async fn users(&self) -> AppResult<Vec<User>> {
         let mut users = Vec::new();
         for page in 1.. {
-            let answer: UsersPage =
-                self.call(Method::GET, &format!("/v1/admin/users?page={page}&page_size={USER_PAGE}"), None).await?;
+            let answer: UsersPage = self
+                .call(
+                    Method::GET,
+                    &format!("/v1/admin/users?page={page}&page_size={USER_PAGE}"),
+                    None,
+                )
+                .await?;
             let got = answer.members.len();
             for u in answer.members {
                 users.push(u.into_model()?);
@@ -110,13 +116,18 @@ impl RemoteBackend {
             "last_name": last,
             "roles": [input.org_role.code()],
         }]);
-        let created: CreatedUsers = self.call(Method::POST, "/v1/admin/users", Some(body)).await?;
+        let created: CreatedUsers = self
+            .call(Method::POST, "/v1/admin/users", Some(body))
+            .await?;
         if !created.invalid_emails.is_empty() {
             // The Admin API lists refused addresses without saying why: a
             // well-formed one was refused because that user exists.
             return Err(match keydesk_core::text::check_email(input.email.trim()) {
                 Err(e) => e.into(),
-                Ok(()) => AppError::from(keydesk_core::Error::conflict("email", "a user with this email already exists")),
+                Ok(()) => AppError::from(keydesk_core::Error::conflict(
+                    "email",
+                    "a user with this email already exists",
+                )),
             });
         }
         let id = created
@@ -129,37 +140,63 @@ impl RemoteBackend {
     }
 
     async fn user(&self, id: Uuid) -> AppResult<User> {
-        let u: AdminUserWire = self.call(Method::GET, &format!("/v1/admin/users/{id}"), None).await?;
+        let u: AdminUserWire = self
+            .call(Method::GET, &format!("/v1/admin/users/{id}"), None)
+            .await?;
         u.into_model()
     }
 
     pub(super) async fn change_user_role(&self, id: Uuid, role: OrgRole) -> AppResult<User> {
-        let u: AdminUserWire =
-            self.call(Method::PATCH, &format!("/v1/admin/users/{id}"), Some(json!({ "roles": [role.code()] }))).await?;
+        let u: AdminUserWire = self
+            .call(
+                Method::PATCH,
+                &format!("/v1/admin/users/{id}"),
+                Some(json!({ "roles": [role.code()] })),
+            )
+            .await?;
         u.into_model()
     }
 
     pub(super) async fn delete_user(&self, id: Uuid) -> AppResult<()> {
-        self.send(Method::DELETE, &format!("/v1/admin/users/{id}"), None).await?;
+        self.send(Method::DELETE, &format!("/v1/admin/users/{id}"), None)
+            .await?;
         Ok(())
     }
 
     pub(super) async fn members(&self, workspace_id: Uuid) -> AppResult<Vec<WorkspaceMember>> {
-        let answer: MembersWire =
-            self.call(Method::GET, &format!("/v1/admin/workspaces/{workspace_id}/users"), None).await?;
+        let answer: MembersWire = self
+            .call(
+                Method::GET,
+                &format!("/v1/admin/workspaces/{workspace_id}/users"),
+                None,
+            )
+            .await?;
         answer
             .members
             .into_iter()
             .map(|m| {
-                let role = WorkspaceRole::from_code(&m.raw_role)
-                    .ok_or_else(|| AppError::internal(format!("unknown workspace role '{}'", m.raw_role)))?;
-                Ok(WorkspaceMember { user_id: m.user_uuid, email: m.email, name: m.name, role, added_at: m.added_at })
+                let role = WorkspaceRole::from_code(&m.raw_role).ok_or_else(|| {
+                    AppError::internal(format!("unknown workspace role '{}'", m.raw_role))
+                })?;
+                Ok(WorkspaceMember {
+                    user_id: m.user_uuid,
+                    email: m.email,
+                    name: m.name,
+                    role,
+                    added_at: m.added_at,
+                })
             })
             .collect()
     }
 
     /// Adds a member, or changes the role of one (the server's upsert).
-    pub(super) async fn put_member(&self, workspace_id: Uuid, user_id: Uuid, role: WorkspaceRole, adding: bool) -> AppResult<()> {
+    pub(super) async fn put_member(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+        role: WorkspaceRole,
+        adding: bool,
+    ) -> AppResult<()> {
         let body = json!({ "members": [{ "user_uuid": user_id, "roles": [role.code()] }] });
         let path = if adding {
             format!("/v1/admin/workspaces/{workspace_id}/add-users")
@@ -175,18 +212,27 @@ impl RemoteBackend {
     /// were revoked with them, so this answers 0.
     pub(super) async fn drop_member(&self, workspace_id: Uuid, user_id: Uuid) -> AppResult<i64> {
         let body = json!({ "members": [{ "user_uuid": user_id }] });
-        self.send(Method::DELETE, &format!("/v1/admin/workspaces/{workspace_id}/remove-users"), Some(body)).await?;
+        self.send(
+            Method::DELETE,
+            &format!("/v1/admin/workspaces/{workspace_id}/remove-users"),
+            Some(body),
+        )
+        .await?;
         Ok(0)
     }
 
-    pub(super) async fn patch_organization(&self, patch: OrganizationPatch) -> AppResult<Organization> {
+    pub(super) async fn patch_organization(
+        &self,
+        patch: OrganizationPatch,
+    ) -> AppResult<Organization> {
         if let Some(limit) = patch.monthly_spend_limit_micros {
             // The Admin API takes whole dollars.
             let body = match limit {
                 Some(m) => json!({ "amount": m / 1_000_000 }),
                 None => json!({ "amount": 0, "no_monthly_limit": true }),
             };
-            self.send(Method::POST, "/v1/admin/spend-limit", Some(body)).await?;
+            self.send(Method::POST, "/v1/admin/spend-limit", Some(body))
+                .await?;
         }
         let mut body = serde_json::Map::new();
         if let Some(name) = patch.name {
@@ -201,28 +247,50 @@ impl RemoteBackend {
         if let Some(days) = patch.key_max_days {
             body.insert("key_max_days".into(), json!(days));
         }
-        let org: OrganizationWire = self.call(Method::PATCH, "/v1/admin/organization", Some(body.into())).await?;
+        let org: OrganizationWire = self
+            .call(Method::PATCH, "/v1/admin/organization", Some(body.into()))
+            .await?;
         org.into_model()
     }
 
     pub(super) async fn connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {
-        let answer: ConnectorsWire =
-            self.call(Method::GET, &format!("/v1/admin/workspaces/{workspace_id}/connectors"), None).await?;
+        let answer: ConnectorsWire = self
+            .call(
+                Method::GET,
+                &format!("/v1/admin/workspaces/{workspace_id}/connectors"),
+                None,
+            )
+            .await?;
         Ok(answer.connectors)
     }
 
     pub(super) async fn add_connector(&self, input: NewConnector) -> AppResult<Connector> {
         let body = json!({ "name": input.name, "visibility": visibility_name(input.visibility) });
-        self.call(Method::POST, &format!("/v1/admin/workspaces/{}/connectors", input.workspace_id), Some(body)).await
+        self.call(
+            Method::POST,
+            &format!("/v1/admin/workspaces/{}/connectors", input.workspace_id),
+            Some(body),
+        )
+        .await
     }
 
-    pub(super) async fn change_connector_visibility(&self, id: Uuid, visibility: ConnectorVisibility) -> AppResult<Connector> {
+    pub(super) async fn change_connector_visibility(
+        &self,
+        id: Uuid,
+        visibility: ConnectorVisibility,
+    ) -> AppResult<Connector> {
         let body = json!({ "visibility": visibility_name(visibility) });
-        self.call(Method::PATCH, &format!("/v1/admin/connectors/{id}"), Some(body)).await
+        self.call(
+            Method::PATCH,
+            &format!("/v1/admin/connectors/{id}"),
+            Some(body),
+        )
+        .await
     }
 
     pub(super) async fn drop_connector(&self, id: Uuid) -> AppResult<()> {
-        self.send(Method::DELETE, &format!("/v1/admin/connectors/{id}"), None).await?;
+        self.send(Method::DELETE, &format!("/v1/admin/connectors/{id}"), None)
+            .await?;
         Ok(())
     }
 }

@@ -124,9 +124,19 @@ fn model_days(usage: UsageWire) -> AppResult<Vec<ModelDayUsage>> {
     let mut out = Vec::new();
     for (model, days) in usage.completion.models {
         for (day, entries) in days {
-            let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
-                .map_err(|_| AppError::internal(format!("the server's usage report has an unknown day '{day}'")))?;
-            let mut row = ModelDayUsage { model: model.clone(), day, requests: 0, input_tokens: 0, output_tokens: 0, cost_micros: 0 };
+            let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| {
+                AppError::internal(format!(
+                    "the server's usage report has an unknown day '{day}'"
+                ))
+            })?;
+            let mut row = ModelDayUsage {
+                model: model.clone(),
+                day,
+                requests: 0,
+                input_tokens: 0,
+                output_tokens: 0,
+                cost_micros: 0,
+            };
             for e in entries {
                 row.requests += e.requests;
                 row.input_tokens += e.input_tokens;
@@ -145,18 +155,28 @@ fn daily(rows: &[ModelDayUsage]) -> Vec<DailyCost> {
     for r in rows {
         *days.entry(r.day).or_default() += r.cost_micros;
     }
-    days.into_iter().map(|(day, cost_micros)| DailyCost { day, cost_micros }).collect()
+    days.into_iter()
+        .map(|(day, cost_micros)| DailyCost { day, cost_micros })
+        .collect()
 }
 
 impl RemoteBackend {
     async fn fetch_model_days(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
-        let request = self.request(Method::GET, "/v1/admin/usage").query(&[("workspace_id", workspace_id)]);
+        let request = self
+            .request(Method::GET, "/v1/admin/usage")
+            .query(&[("workspace_id", workspace_id)]);
         let usage: UsageWire = decode(self.execute(request).await?).await?;
         model_days(usage)
     }
 
     async fn fetch_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend> {
-        let s: SpendWire = self.call(Method::GET, &format!("/v1/admin/workspaces/{workspace_id}/spend"), None).await?;
+        let s: SpendWire = self
+            .call(
+                Method::GET,
+                &format!("/v1/admin/workspaces/{workspace_id}/spend"),
+                None,
+            )
+            .await?;
         Ok(MonthlySpend {
             workspace_id: s.workspace_uuid,
             year: s.year,
@@ -170,8 +190,13 @@ impl RemoteBackend {
     }
 
     async fn fetch_key_usage(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
-        let answer: KeysUsageWire =
-            self.call(Method::GET, &format!("/v1/admin/workspaces/{workspace_id}/usage/api-keys"), None).await?;
+        let answer: KeysUsageWire = self
+            .call(
+                Method::GET,
+                &format!("/v1/admin/workspaces/{workspace_id}/usage/api-keys"),
+                None,
+            )
+            .await?;
         Ok(answer
             .keys
             .into_iter()
@@ -188,20 +213,32 @@ impl RemoteBackend {
     }
 
     async fn fetch_key_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
-        let answer: ConnectorsWire = self.call(Method::GET, &format!("/v1/admin/api-keys/{key_id}/connectors"), None).await?;
+        let answer: ConnectorsWire = self
+            .call(
+                Method::GET,
+                &format!("/v1/admin/api-keys/{key_id}/connectors"),
+                None,
+            )
+            .await?;
         Ok(answer.connectors)
     }
 
     async fn fetch_audit(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
-        let request = self.request(Method::GET, "/v1/admin/audit-events").query(&AuditQuery::from(filter));
+        let request = self
+            .request(Method::GET, "/v1/admin/audit-events")
+            .query(&AuditQuery::from(filter));
         let answer: AuditEventsWire = decode(self.execute(request).await?).await?;
         Ok(answer.events)
     }
 
     /// The workspace's spend this month (the server's month) and the limit in force.
     pub(super) async fn month_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend> {
-        self.read_through("month_spend", &workspace_id.to_string(), move |b| async move { b.fetch_spend(workspace_id).await })
-            .await
+        self.read_through(
+            "month_spend",
+            &workspace_id.to_string(),
+            move |b| async move { b.fetch_spend(workspace_id).await },
+        )
+        .await
     }
 
     /// Summed from the per model and day report (and its cached copy offline).
@@ -209,25 +246,41 @@ impl RemoteBackend {
         Ok(daily(&self.usage_per_model(workspace_id).await?))
     }
 
-    pub(super) async fn usage_per_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
-        self.read_through("model_usage", &workspace_id.to_string(), move |b| async move { b.fetch_model_days(workspace_id).await })
-            .await
+    pub(super) async fn usage_per_model(
+        &self,
+        workspace_id: Uuid,
+    ) -> AppResult<Vec<ModelDayUsage>> {
+        self.read_through(
+            "model_usage",
+            &workspace_id.to_string(),
+            move |b| async move { b.fetch_model_days(workspace_id).await },
+        )
+        .await
     }
 
     pub(super) async fn usage_per_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
-        self.read_through("key_usage", &workspace_id.to_string(), move |b| async move { b.fetch_key_usage(workspace_id).await })
-            .await
+        self.read_through(
+            "key_usage",
+            &workspace_id.to_string(),
+            move |b| async move { b.fetch_key_usage(workspace_id).await },
+        )
+        .await
     }
 
     pub(super) async fn key_reach(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
-        self.read_through("key_connectors", &key_id.to_string(), move |b| async move { b.fetch_key_connectors(key_id).await })
-            .await
+        self.read_through("key_connectors", &key_id.to_string(), move |b| async move {
+            b.fetch_key_connectors(key_id).await
+        })
+        .await
     }
 
     pub(super) async fn audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
         let key = serde_json::to_string(&filter)
             .map_err(|e| AppError::internal(format!("cannot encode an audit filter: {e}")))?;
-        self.read_through("audit", &key, move |b| async move { b.fetch_audit(&filter).await }).await
+        self.read_through("audit", &key, move |b| async move {
+            b.fetch_audit(&filter).await
+        })
+        .await
     }
 }
 
@@ -236,7 +289,12 @@ mod tests {
     use super::*;
 
     fn entry(requests: i64, cost: f64) -> UsageEntryWire {
-        UsageEntryWire { requests, input_tokens: requests * 10, output_tokens: requests * 20, cost }
+        UsageEntryWire {
+            requests,
+            input_tokens: requests * 10,
+            output_tokens: requests * 20,
+            cost,
+        }
     }
 
     #[test]
@@ -247,19 +305,41 @@ mod tests {
         small.insert("2026-03-15".to_owned(), vec![entry(1, 0.25)]);
         models.insert("mistral-small".to_owned(), small);
         let mut large = BTreeMap::new();
-        large.insert("2026-03-15".to_owned(), vec![entry(1, 0.75), entry(3, 0.000_001)]);
+        large.insert(
+            "2026-03-15".to_owned(),
+            vec![entry(1, 0.75), entry(3, 0.000_001)],
+        );
         models.insert("mistral-large".to_owned(), large);
-        let rows = model_days(UsageWire { completion: ModelsWire { models } }).unwrap();
+        let rows = model_days(UsageWire {
+            completion: ModelsWire { models },
+        })
+        .unwrap();
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
-        let got: Vec<(&str, NaiveDate, i64, i64)> = rows.iter().map(|r| (r.model.as_str(), r.day, r.requests, r.cost_micros)).collect();
+        let got: Vec<(&str, NaiveDate, i64, i64)> = rows
+            .iter()
+            .map(|r| (r.model.as_str(), r.day, r.requests, r.cost_micros))
+            .collect();
         assert_eq!(
             got,
-            vec![("mistral-large", day(15), 4, 750_001), ("mistral-small", day(2), 2, 3_000), ("mistral-small", day(15), 1, 250_000)]
+            vec![
+                ("mistral-large", day(15), 4, 750_001),
+                ("mistral-small", day(2), 2, 3_000),
+                ("mistral-small", day(15), 1, 250_000)
+            ]
         );
         assert_eq!(rows[0].input_tokens, 40);
         assert_eq!(
             daily(&rows),
-            vec![DailyCost { day: day(2), cost_micros: 3_000 }, DailyCost { day: day(15), cost_micros: 1_000_001 }]
+            vec![
+                DailyCost {
+                    day: day(2),
+                    cost_micros: 3_000
+                },
+                DailyCost {
+                    day: day(15),
+                    cost_micros: 1_000_001
+                }
+            ]
         );
     }
 
@@ -269,15 +349,26 @@ mod tests {
         days.insert("March 2".to_owned(), vec![entry(1, 0.1)]);
         let mut models = BTreeMap::new();
         models.insert("m".to_owned(), days);
-        let err = model_days(UsageWire { completion: ModelsWire { models } }).unwrap_err();
+        let err = model_days(UsageWire {
+            completion: ModelsWire { models },
+        })
+        .unwrap_err();
         assert!(err.message.contains("March 2"), "{}", err.message);
     }
 
     #[test]
     fn audit_filters_become_the_servers_query_names() {
         let actor = Uuid::new_v4();
-        let since = DateTime::parse_from_rfc3339("2026-03-15T12:00:00Z").unwrap().with_timezone(&Utc);
-        let filter = AuditFilter { actor_id: Some(actor), action: Some("api_key.renamed".into()), since: Some(since), limit: Some(5), ..Default::default() };
+        let since = DateTime::parse_from_rfc3339("2026-03-15T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let filter = AuditFilter {
+            actor_id: Some(actor),
+            action: Some("api_key.renamed".into()),
+            since: Some(since),
+            limit: Some(5),
+            ..Default::default()
+        };
         let v = serde_json::to_value(AuditQuery::from(&filter)).unwrap();
         assert_eq!(
             v,

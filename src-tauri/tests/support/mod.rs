@@ -60,14 +60,29 @@ pub struct FakeUpstream {
 
 impl FakeUpstream {
     pub fn start() -> FakeUpstream {
-        let bin = std::env::var_os("KEYDESK_FAKE_UPSTREAM_BIN").map(PathBuf::from).unwrap_or_else(|| {
-            let exe = std::env::current_exe().unwrap();
-            exe.parent().unwrap().parent().unwrap().join(format!("keydesk-fake-upstream{}", std::env::consts::EXE_SUFFIX))
-        });
-        assert!(bin.exists(), "{} is missing: cargo build -p keydesk-fake-upstream", bin.display());
-        let mut child = Command::new(bin).args(["--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+        let bin = std::env::var_os("KEYDESK_FAKE_UPSTREAM_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let exe = std::env::current_exe().unwrap();
+                exe.parent().unwrap().parent().unwrap().join(format!(
+                    "keydesk-fake-upstream{}",
+                    std::env::consts::EXE_SUFFIX
+                ))
+            });
+        assert!(
+            bin.exists(),
+            "{} is missing: cargo build -p keydesk-fake-upstream",
+            bin.display()
+        );
+        let mut child = Command::new(bin)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let url = line.trim().rsplit(' ').next().unwrap().to_owned();
         FakeUpstream { child, url }
     }
@@ -222,4 +237,3 @@ pub async fn fresh_postgres_database(url: &str) -> String {
     let (base, _) = url.rsplit_once('/').unwrap();
     format!("{base}/{name}")
 }
-

@@ -181,9 +181,7 @@ impl Budget {
     /// months (`idle` zero: all of it, as at shutdown).
     pub async fn return_idle(&self, idle: Duration, current: Period) {
         let now = Instant::now();
-        let returns = self.take_available(|(_, period), s| {
-            *period != current || s.last_used.is_none_or(|t| now.duration_since(t) >= idle)
-        });
+        let returns = self.take_available(|(_, period), s| *period != current || s.last_used.is_none_or(|t| now.duration_since(t) >= idle));
         self.give_back(returns).await;
     }
 

@@ -57,7 +57,12 @@ impl GatewayError {
     }
 
     pub fn missing_key() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "authentication_error", "missing_api_key", "No API key: send one as `Authorization: Bearer <key>`.")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "missing_api_key",
+            "No API key: send one as `Authorization: Bearer <key>`.",
+        )
     }
 
     pub fn expired_key(last_day: chrono::NaiveDate) -> Self {
@@ -116,7 +121,12 @@ impl GatewayError {
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", format!("The request body exceeds {limit} bytes."))
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "request_too_large",
+            format!("The request body exceeds {limit} bytes."),
+        )
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {

@@ -195,7 +195,9 @@ impl Gateway {
         let now = self.svc.now();
         if !key.usable_at(now) {
             return Err(match key.expires_at {
-                Some(t) if key.delete_after.is_none_or(|d| d > now) => GatewayError::expired_key((t - chrono::Duration::milliseconds(1)).date_naive()),
+                Some(t) if key.delete_after.is_none_or(|d| d > now) => {
+                    GatewayError::expired_key((t - chrono::Duration::milliseconds(1)).date_naive())
+                }
                 _ => GatewayError::invalid_key(),
             });
         }

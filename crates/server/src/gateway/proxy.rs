@@ -114,8 +114,8 @@ pub(super) async fn forward(gw: &Arc<Gateway>, req: Request<Body>) -> Result<Res
     let a: Admitted = gw.admit(&parts.headers).await?;
     let limit = gw.config.limits.max_body_bytes;
     let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
-            .any(|e| e.is::<http_body_util::LengthLimitError>());
+        let too_large =
+            std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source()).any(|e| e.is::<http_body_util::LengthLimitError>());
         if too_large {
             GatewayError::too_large(limit)
         } else {

@@ -67,7 +67,11 @@ pub async fn spend_limit(State(st): State<AppState>, caller: Caller) -> ApiResul
 /// Sets the organization's monthly limit in whole USD, or removes it.
 #[utoipa::path(post, path = "/v1/admin/spend-limit", tag = "billing", request_body = NewUsageLimitIn,
     responses((status = 200, body = LimitsOut)))]
-pub async fn update_spend_limit(State(st): State<AppState>, caller: Caller, Json(body): Json<NewUsageLimitIn>) -> ApiResult<Json<LimitsOut>> {
+pub async fn update_spend_limit(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewUsageLimitIn>,
+) -> ApiResult<Json<LimitsOut>> {
     let micros = if body.no_monthly_limit {
         None
     } else {
@@ -87,7 +91,9 @@ pub async fn update_spend_limit(State(st): State<AppState>, caller: Caller, Json
 /// the current one when absent or empty.
 pub(crate) fn parse_month(month: Option<&str>, year: Option<&str>, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
     let month = match month.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(m) => m.parse::<u32>().ok().filter(|m| (1..=12).contains(m)).ok_or_else(|| ApiError::validation("month", "month must be 1 to 12"))?,
+        Some(m) => {
+            m.parse::<u32>().ok().filter(|m| (1..=12).contains(m)).ok_or_else(|| ApiError::validation("month", "month must be 1 to 12"))?
+        }
         None => now.month(),
     };
     let year = match year.map(str::trim).filter(|s| !s.is_empty()) {
@@ -257,16 +263,12 @@ pub async fn audit_logs(State(st): State<AppState>, caller: Caller, RawQuery(raw
         .filter(|(_, t)| q.event_types.is_empty() || q.event_types.iter().any(|e| e == t))
         .map(|(a, _)| (*a).to_owned())
         .collect();
-    let target_types: Vec<String> = AUDIT_TARGET_TYPES
-        .iter()
-        .filter(|(_, p)| q.target_types.iter().any(|t| t == p))
-        .map(|(t, _)| (*t).to_owned())
-        .collect();
+    let target_types: Vec<String> =
+        AUDIT_TARGET_TYPES.iter().filter(|(_, p)| q.target_types.iter().any(|t| t == p)).map(|(t, _)| (*t).to_owned()).collect();
     let people = q.actor_types.iter().any(|t| t == "HUMAN");
     let system = q.actor_types.iter().any(|t| t == "OTHER");
-    let nothing_matches = actions.is_empty()
-        || (!q.target_types.is_empty() && target_types.is_empty())
-        || (!q.actor_types.is_empty() && !people && !system);
+    let nothing_matches =
+        actions.is_empty() || (!q.target_types.is_empty() && target_types.is_empty()) || (!q.actor_types.is_empty() && !people && !system);
     if nothing_matches {
         return Ok(Json(vec![]));
     }
@@ -283,12 +285,7 @@ pub async fn audit_logs(State(st): State<AppState>, caller: Caller, RawQuery(raw
     };
     let org = st.svc.organization().await?.map(|o| o.id);
     let events = st.svc.query_audit(&caller.actor, query).await?;
-    Ok(Json(
-        events
-            .iter()
-            .filter_map(|e| event_type_of(&e.action).map(|t| AuditLogOut::from_event(e, t, org)))
-            .collect(),
-    ))
+    Ok(Json(events.iter().filter_map(|e| event_type_of(&e.action).map(|t| AuditLogOut::from_event(e, t, org))).collect()))
 }
 
 /// Keydesk: the organization, its plan, billing state and policies.
@@ -302,7 +299,11 @@ pub async fn organization(State(st): State<AppState>, caller: Caller) -> ApiResu
 /// Keydesk: name, plan, billing state and the key expiry policy.
 #[utoipa::path(patch, path = "/v1/admin/organization", tag = "organization", request_body = OrganizationPatchIn,
     responses((status = 200, body = OrganizationOut)))]
-pub async fn update_organization(State(st): State<AppState>, caller: Caller, Json(body): Json<OrganizationPatchIn>) -> ApiResult<Json<OrganizationOut>> {
+pub async fn update_organization(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(body): Json<OrganizationPatchIn>,
+) -> ApiResult<Json<OrganizationOut>> {
     let plan = match body.plan.as_deref() {
         Some(p) => Some(Plan::parse(p).ok_or_else(|| ApiError::validation("plan", "plan must be 'experiment' or 'scale'"))?),
         None => None,
@@ -327,7 +328,11 @@ pub async fn list_admin_keys(State(st): State<AppState>, caller: Caller) -> ApiR
 /// Keydesk: creates an Admin API key acting for the caller; the secret is in `key`, once.
 #[utoipa::path(post, path = "/v1/admin/admin-api-keys", tag = "organization", request_body = CreateAdminApiKeyIn,
     responses((status = 200, body = AdminApiKeyOut)))]
-pub async fn create_admin_key(State(st): State<AppState>, caller: Caller, Json(body): Json<CreateAdminApiKeyIn>) -> ApiResult<Json<AdminApiKeyOut>> {
+pub async fn create_admin_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateAdminApiKeyIn>,
+) -> ApiResult<Json<AdminApiKeyOut>> {
     let created = st.svc.create_admin_key(&caller.actor, &body.name, body.expiration).await?;
     let mut out = AdminApiKeyOut::from(&created.key);
     out.key = Some(created.secret.expose().clone());
@@ -346,7 +351,11 @@ pub async fn delete_admin_key(State(st): State<AppState>, caller: Caller, Path(i
 /// actor, action, target and time, newest first, a page at a time.
 #[utoipa::path(get, path = "/v1/admin/audit-events", tag = "audit", params(AuditEventsQuery),
     responses((status = 200, body = AuditEventsOut)))]
-pub async fn audit_events(State(st): State<AppState>, caller: Caller, Query(q): Query<AuditEventsQuery>) -> ApiResult<Json<AuditEventsOut>> {
+pub async fn audit_events(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AuditEventsQuery>,
+) -> ApiResult<Json<AuditEventsOut>> {
     let filter = AuditFilter {
         actor_id: q.actor_id,
         action: q.action.filter(|a| !a.trim().is_empty()),

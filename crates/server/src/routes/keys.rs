@@ -60,7 +60,12 @@ pub async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<
 /// settings that may change after creation.
 #[utoipa::path(patch, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
     request_body = KeyPatchIn, responses((status = 200, body = ApiKeyOut)))]
-pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>, Json(body): Json<KeyPatchIn>) -> ApiResult<Json<ApiKeyOut>> {
+pub async fn update(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<KeyPatchIn>,
+) -> ApiResult<Json<ApiKeyOut>> {
     body.check_fixed_fields()?;
     let patch = KeyPatch {
         name: body.name,
@@ -80,7 +85,11 @@ pub async fn delete_one(State(st): State<AppState>, caller: Caller, Path(id): Pa
 /// not be deleted by the caller (or does not exist), none is.
 #[utoipa::path(post, path = "/v1/admin/api-keys-delete", tag = "api-keys", request_body = DeleteApiKeysIn,
     responses((status = 200, body = DeleteApiKeysOut)))]
-pub async fn delete_many(State(st): State<AppState>, caller: Caller, Json(body): Json<DeleteApiKeysIn>) -> ApiResult<Json<DeleteApiKeysOut>> {
+pub async fn delete_many(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(body): Json<DeleteApiKeysIn>,
+) -> ApiResult<Json<DeleteApiKeysOut>> {
     if body.key_ids.is_empty() {
         return Err(ApiError::validation("key_ids", "key_ids lists no key"));
     }
@@ -98,7 +107,10 @@ pub async fn rotate(State(st): State<AppState>, caller: Caller, Path(id): Path<U
     } else {
         serde_json::from_slice(&body).map_err(|e| {
             if e.is_syntax() || e.is_eof() {
-                ApiError { status: axum::http::StatusCode::BAD_REQUEST, error: keydesk_core::Error::validation("body", "the request body is not valid JSON") }
+                ApiError {
+                    status: axum::http::StatusCode::BAD_REQUEST,
+                    error: keydesk_core::Error::validation("body", "the request body is not valid JSON"),
+                }
             } else {
                 ApiError::validation("body", format!("invalid request body: {e}"))
             }

@@ -42,24 +42,15 @@ pub fn router() -> Router<AppState> {
         .route("/v1/admin/roles", get(users::roles))
         // Workspaces.
         .route("/v1/admin/workspaces", get(workspaces::list).post(workspaces::create))
-        .route(
-            "/v1/admin/workspaces/{workspace_uuid}",
-            get(workspaces::get_one).patch(workspaces::update).delete(workspaces::delete_one),
-        )
+        .route("/v1/admin/workspaces/{workspace_uuid}", get(workspaces::get_one).patch(workspaces::update).delete(workspaces::delete_one))
         .route("/v1/admin/workspaces/{workspace_uuid}/settings", patch(workspaces::update_settings))
         .route("/v1/admin/workspaces/{workspace_uuid}/spend", get(usage::workspace_spend))
         .route("/v1/admin/workspaces/{workspace_uuid}/usage/api-keys", get(usage::usage_by_key))
         .route("/v1/admin/workspaces/{workspace_uuid}/add-users", post(workspaces::add_users))
         .route("/v1/admin/workspaces/{workspace_uuid}/users", get(workspaces::list_members).patch(workspaces::upsert_users))
         .route("/v1/admin/workspaces/{workspace_uuid}/remove-users", delete(workspaces::remove_users))
-        .route(
-            "/v1/admin/workspaces/{workspace_uuid}/connectors",
-            get(workspaces::list_connectors).post(workspaces::create_connector),
-        )
-        .route(
-            "/v1/admin/connectors/{connector_id}",
-            patch(workspaces::set_connector_visibility).delete(workspaces::delete_connector),
-        )
+        .route("/v1/admin/workspaces/{workspace_uuid}/connectors", get(workspaces::list_connectors).post(workspaces::create_connector))
+        .route("/v1/admin/connectors/{connector_id}", patch(workspaces::set_connector_visibility).delete(workspaces::delete_connector))
         // API keys.
         .route("/v1/admin/api-keys", get(keys::list).post(keys::create))
         .route("/v1/admin/api-keys/{key_id}", get(keys::get_one).patch(keys::update).delete(keys::delete_one))

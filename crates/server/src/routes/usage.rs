@@ -84,7 +84,11 @@ pub async fn usage_by_key(
 /// workspace admins those of the workspaces they administer.
 #[utoipa::path(get, path = "/v1/admin/spend-alerts", tag = "billing", params(SpendAlertQuery),
     responses((status = 200, body = SpendAlertListOut)))]
-pub async fn spend_alerts(State(st): State<AppState>, caller: Caller, Query(q): Query<SpendAlertQuery>) -> ApiResult<Json<SpendAlertListOut>> {
+pub async fn spend_alerts(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(q): Query<SpendAlertQuery>,
+) -> ApiResult<Json<SpendAlertListOut>> {
     let filter = keydesk_core::ledger::SpendAlertFilter { workspace_id: q.workspace_id, since: q.since, limit: q.limit };
     let alerts = st.svc.list_spend_alerts(&caller.actor, filter).await?;
     Ok(Json(SpendAlertListOut { object: "list".into(), data: alerts.iter().map(SpendAlertOut::from).collect() }))
@@ -104,7 +108,11 @@ fn cost_micros(cost: f64) -> ApiResult<i64> {
 /// here is charged to the workspace and counts against its limit.
 #[utoipa::path(post, path = "/v1/admin/usage-events", tag = "billing", request_body = UsageEventIn,
     responses((status = 200, body = UsageEventOut)))]
-pub async fn record_usage_event(State(st): State<AppState>, caller: Caller, Json(body): Json<UsageEventIn>) -> ApiResult<Json<UsageEventOut>> {
+pub async fn record_usage_event(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(body): Json<UsageEventIn>,
+) -> ApiResult<Json<UsageEventOut>> {
     check_org(&caller.actor, Action::RecordUsage)?;
     let model = body.model.trim().to_owned();
     if model.is_empty() || model.chars().count() > MAX_MODEL_LEN {

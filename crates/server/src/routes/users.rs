@@ -16,7 +16,11 @@ use crate::AppState;
 
 #[utoipa::path(get, path = "/v1/admin/users", tag = "users", params(UsersQuery),
     responses((status = 200, body = OrganizationAdminUsersOut)))]
-pub async fn list_users(State(st): State<AppState>, caller: Caller, Query(q): Query<UsersQuery>) -> ApiResult<Json<OrganizationAdminUsersOut>> {
+pub async fn list_users(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(q): Query<UsersQuery>,
+) -> ApiResult<Json<OrganizationAdminUsersOut>> {
     let (page, size, offset) = PageParams { page: q.page, page_size: q.page_size }.resolve()?;
     let mut users = st.svc.list_users(&caller.actor).await?;
     if let Some(filter) = q.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {

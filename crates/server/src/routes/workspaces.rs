@@ -28,7 +28,11 @@ pub async fn list(State(st): State<AppState>, caller: Caller, Query(q): Query<Wo
 
 #[utoipa::path(post, path = "/v1/admin/workspaces", tag = "workspaces", request_body = AdminWorkspaceIn,
     responses((status = 200, body = WorkspaceEnrichedOut)))]
-pub async fn create(State(st): State<AppState>, caller: Caller, Json(body): Json<AdminWorkspaceIn>) -> ApiResult<Json<WorkspaceEnrichedOut>> {
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(body): Json<AdminWorkspaceIn>,
+) -> ApiResult<Json<WorkspaceEnrichedOut>> {
     let new = NewWorkspace { name: body.name, description: body.description, icon: body.icon, admin_user_id: Some(body.admin_user_id) };
     let mut ws = st.svc.create_workspace(&caller.actor, new).await?;
     if body.add_all_org_members {
