@@ -131,6 +131,17 @@ if [ -n "$need_rust" ] && [ "$(printf '%s\n%s\n' "$need_rust" "$have_rust" | sor
     die "rustc $have_rust is older than the required $need_rust: run 'rustup update stable'"
 fi
 say "Rust $have_rust"
+# The format and lint gates of the test command.
+for component in rustfmt clippy; do
+    tool=$component; [ "$component" = rustfmt ] && tool=fmt
+    if ! cargo "$tool" --version >/dev/null 2>&1; then
+        if command -v rustup >/dev/null 2>&1 && rustup component add "$component" >/dev/null 2>&1; then
+            say "added the Rust component $component"
+        else
+            warn "Rust component $component is missing and could not be added; its test stage will be skipped"
+        fi
+    fi
+done
 
 # --- 3. tauri-driver ----------------------------------------------------------------------
 if ! command -v tauri-driver >/dev/null 2>&1; then

@@ -10,10 +10,12 @@
 #   ui types    npm run check in ui/ (svelte-check: TypeScript in .svelte
 #               files and modules alike)
 #   ui tests    npm test in ui/ (Vitest)
+#   rust format cargo fmt --check (crates/rustfmt.toml sets the crates' width)
 #   rust build  compile every workspace test target
 #   rust tests  cargo test --workspace next to a throwaway PostgreSQL server
 #               and a throwaway Redis, so the store's tests run on SQLite and
 #               on PostgreSQL, and the gateway's replicas share both
+#   rust lint   cargo clippy over every target, warnings as errors
 #   conformance schemathesis, with the platform's Admin API spec, against a
 #               real keydesk-server process (crates/server/tests/conformance.sh)
 #   sdks        the official openai and mistralai Python SDKs (PyPI) through
@@ -105,9 +107,21 @@ stage "setup"      bash scripts/setup.sh
 stage "ui build"   in_dir ui npm run build
 stage "ui types"   in_dir ui npm run check
 stage "ui tests"   in_dir ui npm test
+# rustfmt and clippy come with rustup's default profile; setup.sh adds them
+# when missing. Should that have been impossible, the gate says so.
+if cargo fmt --version >/dev/null 2>&1; then
+    stage "rust format" cargo fmt --all --check
+else
+    skip "rust format" "rustfmt is not installed (rustup component add rustfmt)"
+fi
 stage "rust build" cargo test --workspace --locked "${APP_FEATURES[@]}" --no-run
 stage "rust tests" bash scripts/with-postgres.sh bash scripts/with-redis.sh \
                        cargo test --workspace --locked "${APP_FEATURES[@]}"
+if cargo clippy --version >/dev/null 2>&1; then
+    stage "rust lint"  cargo clippy --workspace --all-targets --locked "${APP_FEATURES[@]}" -- -D warnings
+else
+    skip "rust lint" "clippy is not installed (rustup component add clippy)"
+fi
 stage "conformance" bash crates/server/tests/conformance.sh
 stage "sdks"       bash crates/server/tests/sdk/run.sh
 stage "keychain"   bash scripts/keychain-tests.sh "${APP_FEATURES[@]}"
