@@ -15,14 +15,14 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::args;
-use crate::authz::{self, authorize, Action, KeyScope, Subject};
+use crate::authz::{authorize, Action, Subject};
 use crate::changes::{Change, ChangeObserver, CHANGES_CHANNEL};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::*;
 use crate::policy;
 use crate::secret::{generate_key, hidden_form, KeyHasher};
 use crate::store::{Arg, Db, Tx};
-use crate::text::{check_email, check_len, fold_for_search, like_escape};
+use crate::text::{check_email, check_len, fold_for_search};
 
 /// Supplies the current time; tests move it to check expiry and months.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -437,6 +437,7 @@ struct KeySpec {
 // The operations, by area (declared after the row macros they use).
 mod audit;
 mod connectors;
+mod key_query;
 mod keys;
 mod members;
 mod organization;
