@@ -1,5 +1,5 @@
 //! The organization-admin operations of `RemoteBackend` — users, workspace
-//! members, organization settings, connectors, bulk key deletion — as calls
+//! members, organization settings and connectors — as calls
 //! to keydesk-server's Admin API. Usage reports, what a key reaches and the
 //! audit log are in usage.rs.
 
