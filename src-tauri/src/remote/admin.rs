@@ -83,7 +83,7 @@ fn visibility_name(v: ConnectorVisibility) -> &'static str {
 }
 
 impl RemoteBackend {
-    pub(super) async fn users(&self) -> AppResult<Vec<User>> {
+    pub(super) async fn list_users(&self) -> AppResult<Vec<User>> {
         let mut users = Vec::new();
         for page in 1.. {
             let answer: UsersPage = self
@@ -105,7 +105,7 @@ impl RemoteBackend {
         Ok(users)
     }
 
-    pub(super) async fn add_user(&self, input: NewUser) -> AppResult<User> {
+    pub(super) async fn create_user(&self, input: NewUser) -> AppResult<User> {
         let (first, last) = match input.name.trim().split_once(' ') {
             Some((f, l)) => (f.to_owned(), l.trim().to_owned()),
             None => (input.name.trim().to_owned(), String::new()),
@@ -146,7 +146,7 @@ impl RemoteBackend {
         u.into_model()
     }
 
-    pub(super) async fn change_user_role(&self, id: Uuid, role: OrgRole) -> AppResult<User> {
+    pub(super) async fn set_user_role(&self, id: Uuid, role: OrgRole) -> AppResult<User> {
         let u: AdminUserWire = self
             .call(
                 Method::PATCH,
@@ -157,13 +157,13 @@ impl RemoteBackend {
         u.into_model()
     }
 
-    pub(super) async fn delete_user(&self, id: Uuid) -> AppResult<()> {
+    pub(super) async fn remove_user(&self, id: Uuid) -> AppResult<()> {
         self.send(Method::DELETE, &format!("/v1/admin/users/{id}"), None)
             .await?;
         Ok(())
     }
 
-    pub(super) async fn members(&self, workspace_id: Uuid) -> AppResult<Vec<WorkspaceMember>> {
+    pub(super) async fn list_members(&self, workspace_id: Uuid) -> AppResult<Vec<WorkspaceMember>> {
         let answer: MembersWire = self
             .call(
                 Method::GET,
@@ -210,7 +210,7 @@ impl RemoteBackend {
 
     /// Removes a member. The server does not say how many of their keys
     /// were revoked with them, so this answers 0.
-    pub(super) async fn drop_member(&self, workspace_id: Uuid, user_id: Uuid) -> AppResult<i64> {
+    pub(super) async fn remove_member(&self, workspace_id: Uuid, user_id: Uuid) -> AppResult<i64> {
         let body = json!({ "members": [{ "user_uuid": user_id }] });
         self.send(
             Method::DELETE,
@@ -221,7 +221,7 @@ impl RemoteBackend {
         Ok(0)
     }
 
-    pub(super) async fn patch_organization(
+    pub(super) async fn update_organization(
         &self,
         patch: OrganizationPatch,
     ) -> AppResult<Organization> {
@@ -253,7 +253,7 @@ impl RemoteBackend {
         org.into_model()
     }
 
-    pub(super) async fn connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {
+    pub(super) async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {
         let answer: ConnectorsWire = self
             .call(
                 Method::GET,
@@ -264,7 +264,7 @@ impl RemoteBackend {
         Ok(answer.connectors)
     }
 
-    pub(super) async fn add_connector(&self, input: NewConnector) -> AppResult<Connector> {
+    pub(super) async fn create_connector(&self, input: NewConnector) -> AppResult<Connector> {
         let body = json!({ "name": input.name, "visibility": visibility_name(input.visibility) });
         self.call(
             Method::POST,
@@ -274,7 +274,7 @@ impl RemoteBackend {
         .await
     }
 
-    pub(super) async fn change_connector_visibility(
+    pub(super) async fn set_connector_visibility(
         &self,
         id: Uuid,
         visibility: ConnectorVisibility,
@@ -288,7 +288,7 @@ impl RemoteBackend {
         .await
     }
 
-    pub(super) async fn drop_connector(&self, id: Uuid) -> AppResult<()> {
+    pub(super) async fn delete_connector(&self, id: Uuid) -> AppResult<()> {
         self.send(Method::DELETE, &format!("/v1/admin/connectors/{id}"), None)
             .await?;
         Ok(())

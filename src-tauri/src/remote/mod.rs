@@ -773,27 +773,27 @@ impl Backend for RemoteBackend {
     }
 
     async fn update_organization(&self, patch: OrganizationPatch) -> AppResult<Organization> {
-        self.patch_organization(patch).await
+        self.update_organization(patch).await
     }
 
     async fn list_users(&self) -> AppResult<Vec<User>> {
-        self.users().await
+        self.list_users().await
     }
 
     async fn create_user(&self, input: NewUser) -> AppResult<User> {
-        self.add_user(input).await
+        self.create_user(input).await
     }
 
     async fn set_user_role(&self, user_id: Uuid, role: OrgRole) -> AppResult<User> {
-        self.change_user_role(user_id, role).await
+        self.set_user_role(user_id, role).await
     }
 
     async fn remove_user(&self, user_id: Uuid) -> AppResult<()> {
-        self.delete_user(user_id).await
+        self.remove_user(user_id).await
     }
 
     async fn list_members(&self, workspace_id: Uuid) -> AppResult<Vec<WorkspaceMember>> {
-        self.members(workspace_id).await
+        self.list_members(workspace_id).await
     }
 
     async fn add_member(
@@ -815,31 +815,31 @@ impl Backend for RemoteBackend {
     }
 
     async fn remove_member(&self, workspace_id: Uuid, user_id: Uuid) -> AppResult<i64> {
-        self.drop_member(workspace_id, user_id).await
+        self.remove_member(workspace_id, user_id).await
     }
 
     async fn monthly_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend> {
-        self.month_spend(workspace_id).await
+        self.monthly_spend(workspace_id).await
     }
 
     async fn daily_costs(&self, workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
-        self.cost_per_day(workspace_id).await
+        self.daily_costs(workspace_id).await
     }
 
     async fn usage_by_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
-        self.usage_per_model(workspace_id).await
+        self.usage_by_model(workspace_id).await
     }
 
     async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
-        self.usage_per_key(workspace_id).await
+        self.usage_by_key(workspace_id).await
     }
 
     async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {
-        self.connectors(workspace_id).await
+        self.list_connectors(workspace_id).await
     }
 
     async fn create_connector(&self, input: NewConnector) -> AppResult<Connector> {
-        self.add_connector(input).await
+        self.create_connector(input).await
     }
 
     async fn set_connector_visibility(
@@ -847,19 +847,19 @@ impl Backend for RemoteBackend {
         connector_id: Uuid,
         visibility: ConnectorVisibility,
     ) -> AppResult<Connector> {
-        self.change_connector_visibility(connector_id, visibility)
+        self.set_connector_visibility(connector_id, visibility)
             .await
     }
 
     async fn delete_connector(&self, connector_id: Uuid) -> AppResult<()> {
-        self.drop_connector(connector_id).await
+        self.delete_connector(connector_id).await
     }
 
     async fn reachable_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
-        self.key_reach(key_id).await
+        self.reachable_connectors(key_id).await
     }
 
     async fn list_audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
-        self.audit(filter).await
+        self.list_audit(filter).await
     }
 }

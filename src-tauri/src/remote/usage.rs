@@ -232,7 +232,7 @@ impl RemoteBackend {
     }
 
     /// The workspace's spend this month (the server's month) and the limit in force.
-    pub(super) async fn month_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend> {
+    pub(super) async fn monthly_spend(&self, workspace_id: Uuid) -> AppResult<MonthlySpend> {
         self.read_through(
             "month_spend",
             &workspace_id.to_string(),
@@ -242,14 +242,11 @@ impl RemoteBackend {
     }
 
     /// Summed from the per model and day report (and its cached copy offline).
-    pub(super) async fn cost_per_day(&self, workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
-        Ok(daily(&self.usage_per_model(workspace_id).await?))
+    pub(super) async fn daily_costs(&self, workspace_id: Uuid) -> AppResult<Vec<DailyCost>> {
+        Ok(daily(&self.usage_by_model(workspace_id).await?))
     }
 
-    pub(super) async fn usage_per_model(
-        &self,
-        workspace_id: Uuid,
-    ) -> AppResult<Vec<ModelDayUsage>> {
+    pub(super) async fn usage_by_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>> {
         self.read_through(
             "model_usage",
             &workspace_id.to_string(),
@@ -258,7 +255,7 @@ impl RemoteBackend {
         .await
     }
 
-    pub(super) async fn usage_per_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
+    pub(super) async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
         self.read_through(
             "key_usage",
             &workspace_id.to_string(),
@@ -267,14 +264,14 @@ impl RemoteBackend {
         .await
     }
 
-    pub(super) async fn key_reach(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
+    pub(super) async fn reachable_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
         self.read_through("key_connectors", &key_id.to_string(), move |b| async move {
             b.fetch_key_connectors(key_id).await
         })
         .await
     }
 
-    pub(super) async fn audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
+    pub(super) async fn list_audit(&self, filter: AuditFilter) -> AppResult<Vec<AuditEvent>> {
         let key = serde_json::to_string(&filter)
             .map_err(|e| AppError::internal(format!("cannot encode an audit filter: {e}")))?;
         self.read_through("audit", &key, move |b| async move {
