@@ -27,43 +27,12 @@ use uuid::Uuid;
 
 use crate::backend::{AppState, Backend, BootstrapInput, IssuedKey, KeyUsage, UnavailableBackend};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::keychain::{Remembered, SessionKey, SessionVault};
+use crate::keychain::{Remembered, SessionVault};
 use crate::local::LocalBackend;
-use crate::remote::{parse_server_url, CredentialKind, OfflineInfo, RemoteBackend, RemoteEvent};
+use crate::remote::{parse_server_url, OfflineInfo, Profile, RemoteBackend, RemoteEvent};
 
 /// File name of the saved profiles inside the data folder.
 pub const PROFILES_FILE: &str = "profiles.json";
-
-/// One saved server and account. Its `id` names the keychain entry too.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Profile {
-    pub id: String,
-    /// The server's address, without a trailing slash.
-    pub server_url: String,
-    /// The account's email address, lower-cased.
-    pub account: String,
-    pub credential: CredentialKind,
-}
-
-impl Profile {
-    fn new(server_url: &str, account: &str, credential: CredentialKind) -> Self {
-        let server_url = server_url.trim_end_matches('/').to_owned();
-        let account = account.trim().to_lowercase();
-        Profile {
-            id: format!("{server_url} {account}"),
-            server_url,
-            account,
-            credential,
-        }
-    }
-
-    fn session_key(&self) -> SessionKey {
-        SessionKey {
-            server_url: self.server_url.clone(),
-            email: self.account.clone(),
-        }
-    }
-}
 
 /// What `profiles.json` holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -303,11 +272,7 @@ impl Connection {
     }
 
     async fn signed_in(&self, backend: RemoteBackend) -> AppResult<ConnectionStatus> {
-        let profile = Profile::new(
-            &backend.profile().server_url,
-            &backend.profile().account,
-            backend.credential_kind(),
-        );
+        let profile = backend.profile().clone();
         let remembered = self
             .vault
             .remember(&profile.session_key(), backend.token())

@@ -21,9 +21,10 @@ use uuid::Uuid;
 
 use crate::backend::{AppState, BackendMode, IssuedKey, KeyUsage};
 use crate::commands::RevealOnce;
-use crate::connection::{ConnectionKind, ConnectionStatus, Profile};
+use crate::connection::{ConnectionKind, ConnectionStatus};
 use crate::error::AppError;
 use crate::keychain::Remembered;
+use crate::remote::Profile;
 use crate::remote::{CredentialKind, OfflineInfo};
 use crate::wire::{OrganizationPatchInput, WorkspacePatchInput};
 

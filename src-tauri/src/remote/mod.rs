@@ -43,6 +43,7 @@ use uuid::Uuid;
 use crate::backend::{AppState, Backend, BackendMode, BootstrapInput, IssuedKey, KeyUsage};
 use crate::cache::Cache;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::keychain::SessionKey;
 
 mod admin;
 mod http;
@@ -70,17 +71,39 @@ pub struct OfflineInfo {
     pub age_seconds: i64,
 }
 
-/// One saved server + account: the scope of cache entries and, later, of
-/// the keychain entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One server and account: what the window lists as a saved profile (in
+/// `profiles.json`), the scope of its cache entries, and its keychain entry
+/// (`id` names it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
+    pub id: String,
     /// The server's base address, without a trailing slash.
     pub server_url: String,
     /// The account's email address, lower-cased.
     pub account: String,
+    pub credential: CredentialKind,
 }
 
 impl Profile {
+    pub fn new(server_url: &str, account: &str, credential: CredentialKind) -> Self {
+        let server_url = server_url.trim_end_matches('/').to_owned();
+        let account = account.trim().to_lowercase();
+        Profile {
+            id: format!("{server_url} {account}"),
+            server_url,
+            account,
+            credential,
+        }
+    }
+
+    /// The keychain entry of this profile's session.
+    pub fn session_key(&self) -> SessionKey {
+        SessionKey {
+            server_url: self.server_url.clone(),
+            email: self.account.clone(),
+        }
+    }
+
     fn cache_scope(&self) -> String {
         cache_scope(&self.server_url, &self.account)
     }
@@ -160,10 +183,7 @@ impl RemoteBackend {
         let session: SessionWire = decode(response).await?;
         let user = session.user.into_model()?;
         let token = Sensitive::new(session.token);
-        let profile = Profile {
-            server_url: base.as_str().trim_end_matches('/').to_owned(),
-            account: user.email.to_lowercase(),
-        };
+        let profile = Profile::new(base.as_str(), &user.email, CredentialKind::Session);
         let backend = Self::assemble(
             http,
             base,
@@ -192,10 +212,7 @@ impl RemoteBackend {
         let response = checked(request.send().await.map_err(transport_error)?).await?;
         let me: MeWire = decode(response).await?;
         let user = me.user.into_model()?;
-        let profile = Profile {
-            server_url: base.as_str().trim_end_matches('/').to_owned(),
-            account: user.email.to_lowercase(),
-        };
+        let profile = Profile::new(base.as_str(), &user.email, CredentialKind::AdminKey);
         let backend = Self::assemble(
             http,
             base,
@@ -236,10 +253,7 @@ impl RemoteBackend {
         data_dir: &Path,
     ) -> AppResult<Self> {
         let base = parse_server_url(server_url)?;
-        let profile = Profile {
-            server_url: base.as_str().trim_end_matches('/').to_owned(),
-            account: account.trim().to_lowercase(),
-        };
+        let profile = Profile::new(base.as_str(), account, kind);
         Self::assemble(client()?, base, profile, token, kind, data_dir).await
     }
 
