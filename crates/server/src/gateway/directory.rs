@@ -54,7 +54,8 @@ pub struct Directory {
     /// trusted for `SETTINGS_TTL` after its load.
     workspaces: DashMap<Uuid, Fresh<Option<Arc<GatewayWorkspace>>>>,
     organization: RwLock<Option<Fresh<Arc<GatewayOrganization>>>>,
-    connectors: DashMap<Uuid, Fresh<Option<Arc<Connector>>>>,
+    /// Only connectors that exist: ids made up by a client cannot fill it.
+    connectors: DashMap<Uuid, Fresh<Arc<Connector>>>,
     /// Bumped by every change, so a load that overlapped one is not cached.
     epoch: AtomicU64,
 }
@@ -167,14 +168,12 @@ impl Directory {
 
     pub async fn connector(&self, id: Uuid) -> Result<Option<Arc<Connector>>> {
         if let Some(c) = self.connectors.get(&id).and_then(|f| f.get()) {
-            return Ok(c);
+            return Ok(Some(c));
         }
         let before = self.epoch();
         let c = self.svc.gateway_connector(id).await?.map(Arc::new);
-        // Only connectors that exist are remembered: ids made up by a
-        // client cannot fill the map.
-        if c.is_some() && self.epoch() == before {
-            self.connectors.insert(id, Fresh::new(c.clone()));
+        if let Some(found) = c.as_ref().filter(|_| self.epoch() == before) {
+            self.connectors.insert(id, Fresh::new(found.clone()));
         }
         Ok(c)
     }
