@@ -1,0 +1,2 @@
+//! Keydesk's wire format, shared by the server that answers in it and the
+//! desktop client that reads it.
