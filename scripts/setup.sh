@@ -8,7 +8,9 @@
 #   1. Debian packages (build libraries for Tauri/WebKitGTK, Xvfb and
 #      WebKitWebDriver for the end-to-end tests, a keyring stack, PostgreSQL
 #      for the store's tests, Node.js/npm if absent),
-#   2. checks the Rust toolchain,
+#   2. the Rust toolchain pinned by rust-toolchain.toml (installed, or the
+#      stable toolchain registered under its name when that is the same
+#      version and nothing can be downloaded), with rustfmt and clippy,
 #   3. tauri-driver (WebDriver bridge for the end-to-end tests),
 #   4. the UI's npm dependencies (npm ci, skipped while package-lock.json is
 #      unchanged since the last install).
@@ -114,31 +116,115 @@ fi
 say "Node.js $(node --version), npm $(npm --version)"
 
 # --- 2. Rust toolchain ------------------------------------------------------------------
-if ! command -v cargo >/dev/null 2>&1; then
-    cat >&2 <<'EOF'
+# rust-toolchain.toml pins the toolchain (its version, with rustfmt and
+# clippy) and rustup picks it for every cargo call in this repository, so it
+# must exist before anything here calls cargo: install it, or, when it cannot
+# be downloaded and the stable toolchain is that very version, register the
+# stable toolchain under the pinned name.
+RUST_PIN=$(sed -n 's/^channel *= *"\([^"]*\)".*/\1/p' rust-toolchain.toml | head -n 1)
+[ -n "$RUST_PIN" ] || die "rust-toolchain.toml names no channel"
+# A download of the toolchain that takes longer than this is given up.
+RUSTUP_INSTALL_TIMEOUT=${KEYDESK_RUSTUP_INSTALL_TIMEOUT:-180}
+
+if ! command -v cargo >/dev/null 2>&1 && ! command -v rustup >/dev/null 2>&1; then
+    cat >&2 <<EOF2
 setup: error: no Rust toolchain (cargo) found.
   Install it with rustup, the official installer (https://rustup.rs):
-      curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
-  then open a new shell (or `. "$HOME/.cargo/env"`) and run this script again.
+      curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain $RUST_PIN
+  then open a new shell (or \`. "\$HOME/.cargo/env"\`) and run this script again.
   Debian's own rustc/cargo packages are too old for this project.
-EOF
+EOF2
     exit 1
 fi
-# The workspace's minimum Rust version, from the root Cargo.toml.
-need_rust=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' Cargo.toml | head -n 1)
-have_rust=$(rustc --version | awk '{print $2}')
-if [ -n "$need_rust" ] && [ "$(printf '%s\n%s\n' "$need_rust" "$have_rust" | sort -V | head -n 1)" != "$need_rust" ]; then
-    die "rustc $have_rust is older than the required $need_rust: run 'rustup update stable'"
+
+# rustup_has TOOLCHAIN: whether rustup has TOOLCHAIN (lists only, installs nothing).
+rustup_has() { rustup toolchain list 2>/dev/null | awk -v t="$1" '$1 == t { found = 1 } END { exit !found }'; }
+
+# pin_missing REASON: stop with what to do about a missing pinned toolchain.
+pin_missing() {
+    cat >&2 <<EOF2
+setup: error: the Rust toolchain $RUST_PIN (pinned by rust-toolchain.toml) is not installed: $1.
+  Either install it where the network allows it:
+      rustup toolchain install $RUST_PIN --profile minimal --component rustfmt --component clippy
+  (or let this script try longer: KEYDESK_RUSTUP_INSTALL_TIMEOUT=600), or make
+  rustup's stable toolchain rustc $RUST_PIN, then run this script again: it
+  registers stable under the pinned name.
+EOF2
+    exit 1
+}
+
+ensure_pinned_toolchain() {
+    local host name home log rc stable stable_version sysroot
+    # Asked outside the repository, so that rustup looks at no pin here.
+    host=$(cd / && RUSTUP_AUTO_INSTALL=0 rustup show 2>/dev/null | sed -n 's/^Default host: *//p' || true)
+    [ -n "$host" ] || die "rustup does not say its host triple (rustup show)"
+    name="$RUST_PIN-$host"
+    rustup_has "$name" && return 0
+
+    say "installing Rust $RUST_PIN, pinned by rust-toolchain.toml (giving up after ${RUSTUP_INSTALL_TIMEOUT}s)"
+    log=$(mktemp)
+    rc=0
+    timeout "$RUSTUP_INSTALL_TIMEOUT" rustup toolchain install "$RUST_PIN" --profile minimal \
+        --component rustfmt --component clippy --no-self-update >"$log" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        rm -f "$log"
+        say "installed the Rust toolchain $name"
+        return 0
+    elif [ "$rc" -eq 124 ]; then
+        warn "could not install Rust $RUST_PIN: not done within ${RUSTUP_INSTALL_TIMEOUT}s"
+    else
+        warn "could not install Rust $RUST_PIN: $(grep -m 1 '^error' "$log" || tail -n 1 "$log")"
+    fi
+    rm -f "$log"
+
+    home=$(rustup show home)
+    if [ -e "$home/toolchains/$name" ] || [ -L "$home/toolchains/$name" ]; then
+        die "the interrupted install left $home/toolchains/$name behind: 'rustup toolchain uninstall $name' removes it (unless it is a symbolic link: then remove only the link, with rm); then run this script again"
+    fi
+    stable="stable-$host"
+    rustup_has "$stable" || pin_missing "it could not be downloaded, and rustup has no stable toolchain to use instead"
+    stable_version=$(rustup run "$stable" rustc --version 2>/dev/null | awk '{print $2}' || true)
+    [ "$stable_version" = "$RUST_PIN" ] \
+        || pin_missing "it could not be downloaded, and the stable toolchain is rustc ${stable_version:-(not runnable)}, not $RUST_PIN"
+    sysroot=$(rustup run "$stable" rustc --print sysroot)
+    # Register stable under the pinned name with `rustup toolchain link`. rustup
+    # (1.29) refuses names of official toolchains there ("invalid custom
+    # toolchain name"); a linked toolchain is a symbolic link in rustup's
+    # toolchains folder, so when rustup refuses, make that same link here.
+    if ! rustup toolchain link "$name" "$sysroot" >/dev/null 2>&1; then
+        mkdir -p "$home/toolchains"
+        ln -s "$sysroot" "$home/toolchains/$name"
+    fi
+    rustup_has "$name" || die "could not register $sysroot as the Rust toolchain $name"
+    say "registered the stable toolchain (rustc $RUST_PIN, $sysroot) as $name"
+}
+
+if command -v rustup >/dev/null 2>&1; then
+    ensure_pinned_toolchain
 fi
-say "Rust $have_rust"
+# From here on cargo and rustc are the pinned toolchain's (rustup reads
+# rust-toolchain.toml in this directory); without rustup they must be that
+# version themselves.
+have_rust=$(rustc --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have_rust" != "$RUST_PIN" ]; then
+    if [ -n "${RUSTUP_TOOLCHAIN:-}" ]; then
+        die "RUSTUP_TOOLCHAIN=$RUSTUP_TOOLCHAIN overrides rust-toolchain.toml (rustc ${have_rust:-not runnable}, the pin is $RUST_PIN): unset it"
+    fi
+    command -v rustup >/dev/null 2>&1 \
+        || die "rustc here is ${have_rust:-not runnable} and there is no rustup to use the pinned $RUST_PIN: install Rust with rustup (https://rustup.rs)"
+    die "rustc here is ${have_rust:-not runnable}, not $RUST_PIN as rust-toolchain.toml pins it: 'rustup toolchain list' shows what rustup has"
+fi
+say "Rust $have_rust (rust-toolchain.toml)"
 # The format and lint gates of the test command.
 for component in rustfmt clippy; do
     tool=$component; [ "$component" = rustfmt ] && tool=fmt
     if ! cargo "$tool" --version >/dev/null 2>&1; then
-        if command -v rustup >/dev/null 2>&1 && rustup component add "$component" >/dev/null 2>&1; then
+        if command -v rustup >/dev/null 2>&1 \
+            && rustup component add --toolchain "$RUST_PIN" "$component" >/dev/null 2>&1 \
+            && cargo "$tool" --version >/dev/null 2>&1; then
             say "added the Rust component $component"
         else
-            warn "Rust component $component is missing and could not be added; its test stage will be skipped"
+            die "the Rust component $component is missing and could not be added ('rustup component add --toolchain $RUST_PIN $component'); the test command's format and lint stages need it"
         fi
     fi
 done
