@@ -12,12 +12,14 @@
 #
 # Required: no 5xx answer and no answer that violates the spec's schemas
 # (checks not_a_server_error, response_schema_conformance,
-# content_type_conformance). Exit status: 0 when conformant (or skipped
-# because the spec is absent), non-zero otherwise.
+# content_type_conformance). Exit status: 0 when conformant, or when the
+# spec is absent outside CI (skipped, with the reason printed); non-zero
+# otherwise, including an absent spec when CI=true.
 #
 # Environment:
 #   KEYDESK_ADMIN_SPEC          spec path (default ../shared/reference/mistral-admin-openapi.yaml
 #                               relative to the repository root)
+#   CI                          "true": a missing spec fails instead of skipping
 #   KEYDESK_CONFORMANCE_VENV    virtualenv directory (default target/conformance-venv)
 #   KEYDESK_CONFORMANCE_EXAMPLES  max examples per operation (default 50)
 #   KEYDESK_CONFORMANCE_SEED    schemathesis seed (default: random, printed)
@@ -31,10 +33,17 @@ say() { echo "conformance: $*"; }
 SPEC="${KEYDESK_ADMIN_SPEC:-$ROOT/../shared/reference/mistral-admin-openapi.yaml}"
 case "$SPEC" in /*) ;; *) SPEC="$ROOT/$SPEC" ;; esac
 if [ ! -f "$SPEC" ]; then
+    # In CI a skipped check would pass unnoticed: there a missing spec fails.
+    if [ "${CI:-}" = "true" ]; then
+        say "FAILED: the platform's Admin API spec is missing: $SPEC" >&2
+        say "  (CI=true: conformance is required; put the spec there or point KEYDESK_ADMIN_SPEC at it)" >&2
+        exit 1
+    fi
     echo "=====================================================================" >&2
     echo "conformance: SKIPPED — the Admin API spec is absent:" >&2
     echo "conformance:   $SPEC" >&2
-    echo "conformance: nothing was checked against the platform's contract." >&2
+    echo "conformance: nothing was checked against the platform's contract" >&2
+    echo "conformance: (with CI=true this fails instead)." >&2
     echo "=====================================================================" >&2
     echo "conformance: skipped (spec absent)"
     exit 0
