@@ -7,30 +7,13 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use keydesk_api::{ErrorBody, ErrorDetail};
 use keydesk_core::{Error, ErrorCode};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub error: Error,
-}
-
-/// The error body.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// `validation`, `not_found`, `conflict`, `forbidden`, `unauthorized` or `internal`.
-    pub code: String,
-    pub message: String,
-    /// The input field the error is about, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
 }
 
 pub fn status_of(code: ErrorCode) -> StatusCode {
@@ -47,6 +30,13 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         ApiError { status: status_of(error.code), error }
+    }
+}
+
+/// A request value the wire format refused: a validation error on its field.
+impl From<keydesk_api::FieldError> for ApiError {
+    fn from(e: keydesk_api::FieldError) -> Self {
+        ApiError::validation(&e.field, e.message)
     }
 }
 

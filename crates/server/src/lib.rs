@@ -13,7 +13,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod setup;
-pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -34,7 +34,7 @@ use crate::routes::{billing, keys, session, usage, users, workspaces};
         usage::workspace_spend, usage::usage_by_key, usage::record_usage_event, usage::spend_alerts,
         crate::gateway::list_models, crate::gateway::get_model, crate::metrics::page,
     ),
-    components(schemas(crate::error::ErrorBody)),
+    components(schemas(keydesk_api::ErrorBody)),
     modifiers(&Security),
     security(("AdminApiKey" = []), ("ApiKeyHeader" = []))
 )]

@@ -3,48 +3,9 @@
 //! from the configuration.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use keydesk_api::{ModelCapabilities, ModelCard, ModelList};
 
 use super::config::Config;
-
-/// What a model can do; the capabilities Keydesk's catalogue knows.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ModelCapabilities {
-    pub completion_chat: bool,
-    pub function_calling: bool,
-    pub completion_fim: bool,
-    pub fine_tuning: bool,
-    pub vision: bool,
-    pub classification: bool,
-}
-
-/// The platform's `BaseModelCard`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ModelCard {
-    pub id: String,
-    /// Always `model`.
-    pub object: String,
-    /// Unix time.
-    pub created: i64,
-    pub owned_by: String,
-    pub capabilities: ModelCapabilities,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub max_context_length: i64,
-    pub aliases: Vec<String>,
-    /// Always `base`.
-    #[serde(rename = "type")]
-    pub kind: String,
-}
-
-/// The platform's `ModelList`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ModelList {
-    /// Always `list`.
-    pub object: String,
-    pub data: Vec<ModelCard>,
-}
 
 /// The catalogue's cards; `created` is `started` where the file sets none.
 pub fn model_list(config: &Config, started: DateTime<Utc>) -> ModelList {

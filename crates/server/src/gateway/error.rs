@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use keydesk_api::{GatewayErrorBody, GatewayErrorDetail};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayError {
@@ -19,27 +19,6 @@ pub struct GatewayError {
     pub retry_after: Option<u64>,
     /// When a spent monthly limit lets requests through again.
     pub resets_at: Option<DateTime<Utc>>,
-}
-
-/// A gateway refusal, as sent (documents the shape in the OpenAPI).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct GatewayErrorBody {
-    error: GatewayErrorDetail,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct GatewayErrorDetail {
-    /// `invalid_request_error`, `authentication_error`, `permission_error`,
-    /// `rate_limit_error` or `api_error`.
-    #[serde(rename = "type")]
-    kind: String,
-    /// What was refused, e.g. `invalid_api_key`, `billing_inactive`,
-    /// `workspace_spend_limit_exceeded`.
-    code: String,
-    message: String,
-    /// For a spent monthly limit: when requests are accepted again (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resets_at: Option<String>,
 }
 
 impl GatewayError {

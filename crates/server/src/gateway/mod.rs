@@ -305,8 +305,8 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
 /// the same checks as every API request (billing, rate limit, a spent
 /// budget) but costs nothing.
 #[utoipa::path(get, path = "/v1/models", tag = "gateway", security(("ApiKey" = [])),
-    responses((status = 200, body = catalogue::ModelList), (status = 401, body = error::GatewayErrorBody),
-        (status = 403, body = error::GatewayErrorBody), (status = 429, body = error::GatewayErrorBody)))]
+    responses((status = 200, body = keydesk_api::ModelList), (status = 401, body = keydesk_api::GatewayErrorBody),
+        (status = 403, body = keydesk_api::GatewayErrorBody), (status = 429, body = keydesk_api::GatewayErrorBody)))]
 pub async fn list_models(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     match gw.check_free_request(req.headers()).await {
         Ok(()) => ([(header::CONTENT_TYPE, "application/json")], gw.models_page.clone()).into_response(),
@@ -317,8 +317,8 @@ pub async fn list_models(State(gw): State<Arc<Gateway>>, req: Request) -> Respon
 /// One model of the gateway's catalogue, by id or alias.
 #[utoipa::path(get, path = "/v1/models/{model_id}", tag = "gateway", security(("ApiKey" = [])),
     params(("model_id" = String, Path)),
-    responses((status = 200, body = catalogue::ModelCard), (status = 401, body = error::GatewayErrorBody),
-        (status = 404, body = error::GatewayErrorBody)))]
+    responses((status = 200, body = keydesk_api::ModelCard), (status = 401, body = keydesk_api::GatewayErrorBody),
+        (status = 404, body = keydesk_api::GatewayErrorBody)))]
 pub async fn get_model(State(gw): State<Arc<Gateway>>, Path(model_id): Path<String>, req: Request) -> Response {
     if let Err(e) = gw.check_free_request(req.headers()).await {
         return e.into_response();

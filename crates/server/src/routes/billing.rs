@@ -14,8 +14,8 @@ use uuid::Uuid;
 use super::check_org;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, Json, Path, Query};
-use crate::wire::*;
 use crate::AppState;
+use keydesk_api::*;
 
 /// The default workspace's rate limits stand for the organization's.
 #[utoipa::path(get, path = "/v1/admin/rate-limit", tag = "billing", responses((status = 200, body = RateLimitsOut)))]
@@ -127,13 +127,14 @@ pub async fn usage(State(st): State<AppState>, caller: Caller, Query(q): Query<U
     for ws in workspaces {
         for row in st.svc.usage_by_model(&caller.actor, ws, start).await? {
             total = total.saturating_add(row.cost_micros);
-            completion.models.entry(row.model).or_default().entry(row.day.to_string()).or_default().push(serde_json::json!({
-                "workspace_id": ws,
-                "requests": row.requests,
-                "input_tokens": row.input_tokens,
-                "output_tokens": row.output_tokens,
-                "cost": usd(row.cost_micros),
-            }));
+            let entry = CompletionUsageEntry {
+                workspace_id: Some(ws),
+                requests: row.requests,
+                input_tokens: row.input_tokens,
+                output_tokens: row.output_tokens,
+                cost: usd(row.cost_micros),
+            };
+            completion.push(row.model, row.day, &entry);
         }
     }
     Ok(Json(UsageOut {
@@ -356,15 +357,7 @@ pub async fn audit_events(
     caller: Caller,
     Query(q): Query<AuditEventsQuery>,
 ) -> ApiResult<Json<AuditEventsOut>> {
-    let filter = AuditFilter {
-        actor_id: q.actor_id,
-        action: q.action.filter(|a| !a.trim().is_empty()),
-        target_id: q.target_id,
-        since: q.since,
-        until: q.until,
-        limit: q.limit,
-        offset: q.offset,
-    };
+    let filter = AuditFilter::from(q);
     let events = st.svc.list_audit(&caller.actor, filter).await?;
     Ok(Json(AuditEventsOut { events: events.into_iter().map(AuditEventOut::from).collect() }))
 }

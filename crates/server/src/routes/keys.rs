@@ -4,13 +4,13 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use keydesk_core::model::{KeyFilter, KeyPatch, KeySort, NewKey};
+use keydesk_core::model::{KeyFilter, KeyPatch, NewKey};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, Json, Path, Query};
-use crate::wire::*;
 use crate::AppState;
+use keydesk_api::*;
 
 fn page_out(page: keydesk_core::model::KeyPage) -> ApiKeysOut {
     ApiKeysOut { keys: page.keys.iter().map(ApiKeyOut::from_key).collect(), total: page.total, total_exact: page.total_exact }
@@ -19,17 +19,7 @@ fn page_out(page: keydesk_core::model::KeyPage) -> ApiKeysOut {
 #[utoipa::path(get, path = "/v1/admin/api-keys", tag = "api-keys", params(ApiKeysQuery),
     responses((status = 200, body = ApiKeysOut)))]
 pub async fn list(State(st): State<AppState>, caller: Caller, Query(q): Query<ApiKeysQuery>) -> ApiResult<Json<ApiKeysOut>> {
-    let filter = KeyFilter {
-        workspace_id: q.workspace_id,
-        owner_id: q.user_id,
-        search: q.name,
-        status: q.status,
-        product: q.product.map(Into::into),
-        unused_for_days: q.unused_for_days,
-        sort: q.sort.map(|column| KeySort { column, descending: q.descending.unwrap_or(false) }),
-        limit: q.limit,
-        offset: q.offset,
-    };
+    let filter = KeyFilter::from(q);
     Ok(Json(page_out(st.svc.list_keys(&caller.actor, filter).await?)))
 }
 

@@ -12,8 +12,8 @@ use keydesk_core::{Actor, Service};
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::wire::MemberWorkspaceInfo;
 use crate::AppState;
+use keydesk_api::MemberWorkspaceInfo;
 
 pub mod billing;
 pub mod keys;

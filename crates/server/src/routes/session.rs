@@ -10,8 +10,8 @@ use keydesk_core::Sensitive;
 use super::memberships;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, ClientIp, Json};
-use crate::wire::*;
 use crate::AppState;
+use keydesk_api::*;
 
 #[utoipa::path(get, path = "/health", tag = "meta", security(()), responses((status = 200, body = HealthOut)))]
 pub async fn health() -> Json<HealthOut> {
@@ -26,7 +26,7 @@ pub async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
 /// Signs in. Wrong credentials and locked-out accounts or addresses all get
 /// the same 401.
 #[utoipa::path(post, path = "/v1/auth/sessions", tag = "sessions", security(()), request_body = SignInIn,
-    responses((status = 200, body = SessionOut), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SessionOut), (status = 401, body = keydesk_api::ErrorBody)))]
 pub async fn sign_in(State(st): State<AppState>, ClientIp(ip): ClientIp, Json(body): Json<SignInIn>) -> ApiResult<Json<SessionOut>> {
     let SignInIn { email, password } = body;
     let opened = st.svc.sign_in(&st.auth, &email, Sensitive::new(password), ip.as_deref()).await?;

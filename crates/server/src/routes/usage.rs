@@ -14,8 +14,8 @@ use super::billing::parse_month;
 use super::check_org;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, Json, Path, Query};
-use crate::wire::*;
 use crate::AppState;
+use keydesk_api::*;
 
 /// How far ahead of the server's clock a reported request may be dated
 /// (clock skew between a gateway and the server).

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::{check_org, memberships};
 use crate::error::ApiResult;
 use crate::extract::{Caller, Json, Path, Query};
-use crate::wire::*;
 use crate::AppState;
+use keydesk_api::*;
 
 #[utoipa::path(get, path = "/v1/admin/users", tag = "users", params(UsersQuery),
     responses((status = 200, body = OrganizationAdminUsersOut)))]
@@ -45,10 +45,10 @@ pub async fn create_users(
     Json(body): Json<Vec<OrganizationMemberCreate>>,
 ) -> ApiResult<Json<OrganizationUsersCreateOut>> {
     check_org(&caller.actor, Action::ManageUsers)?;
-    let (org_roles, _) = roles_with_api_names(&st.svc);
+    let (org_roles, _) = roles_with_api_names(st.svc.roles());
     let mut users = Vec::with_capacity(body.len());
     for m in body {
-        let role = org_role_from(crate::role_fields!(m), &org_roles)?.unwrap_or(OrgRole::Member);
+        let role = org_role_from(keydesk_api::role_fields!(m), &org_roles)?.unwrap_or(OrgRole::Member);
         let name = format!("{} {}", m.first_name.trim(), m.last_name.trim()).trim().to_owned();
         users.push(NewUser { email: m.email, name, org_role: role });
     }
@@ -76,8 +76,8 @@ pub async fn update_user(
     Json(body): Json<AdminOrganizationMemberUpdate>,
 ) -> ApiResult<Json<AdminUserOut>> {
     check_org(&caller.actor, Action::ManageUsers)?;
-    let (org_roles, _) = roles_with_api_names(&st.svc);
-    let user = match org_role_from(crate::role_fields!(body), &org_roles)? {
+    let (org_roles, _) = roles_with_api_names(st.svc.roles());
+    let user = match org_role_from(keydesk_api::role_fields!(body), &org_roles)? {
         Some(role) => st.svc.update_user_role(&caller.actor, user_id, role).await?,
         None => st.svc.get_user(&caller.actor, user_id).await?,
     };
@@ -110,8 +110,8 @@ pub async fn invite_users(
     Json(body): Json<OrganizationInviteIn>,
 ) -> ApiResult<Json<OrganizationInvitesCreateOut>> {
     check_org(&caller.actor, Action::ManageUsers)?;
-    let (org_roles, _) = roles_with_api_names(&st.svc);
-    let role = org_role_from(crate::role_fields!(body), &org_roles)?.unwrap_or(OrgRole::Member);
+    let (org_roles, _) = roles_with_api_names(st.svc.roles());
+    let role = org_role_from(keydesk_api::role_fields!(body), &org_roles)?.unwrap_or(OrgRole::Member);
     let workspaces = body.workspace_uuids.clone().unwrap_or_default();
     let emails: Vec<String> = body.email.split([',', '\n', '\r']).map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
     let added = st.svc.invite_users(&caller.actor, &emails, role, &workspaces).await?;
@@ -132,7 +132,7 @@ pub async fn list_invites(caller: Caller) -> ApiResult<Json<Vec<serde_json::Valu
 
 /// Always 404 for admins: no invitation stays pending in Keydesk.
 #[utoipa::path(delete, path = "/v1/admin/users-invite/{invite_uuid}", tag = "users", params(("invite_uuid" = Uuid, Path)),
-    responses((status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 404, body = keydesk_api::ErrorBody)))]
 pub async fn delete_invite(caller: Caller, Path(_invite): Path<Uuid>) -> ApiResult<Json<DeleteOut>> {
     check_org(&caller.actor, Action::ManageUsers)?;
     Err(keydesk_core::Error::not_found("invitation").into())
@@ -141,7 +141,7 @@ pub async fn delete_invite(caller: Caller, Path(_invite): Path<Uuid>) -> ApiResu
 #[utoipa::path(get, path = "/v1/admin/roles", tag = "users", responses((status = 200, body = RolesOut)))]
 pub async fn roles(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<RolesOut>> {
     check_org(&caller.actor, Action::ViewOrganization)?;
-    let (org, ws) = roles_with_api_names(&st.svc);
+    let (org, ws) = roles_with_api_names(st.svc.roles());
     Ok(Json(RolesOut {
         workspace_roles: ws.into_iter().map(RoleOut::from).collect(),
         organization_roles: org.into_iter().map(RoleOut::from).collect(),

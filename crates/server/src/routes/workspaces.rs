@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::extract::{Caller, Json, Path, Query};
-use crate::wire::*;
 use crate::AppState;
+use keydesk_api::*;
 
 #[utoipa::path(get, path = "/v1/admin/workspaces", tag = "workspaces", params(WorkspacesQuery),
     responses((status = 200, body = WorkspacesOut)))]
@@ -138,11 +138,11 @@ pub async fn list_members(State(st): State<AppState>, caller: Caller, Path(id): 
 }
 
 fn parse_members(svc: &Service, body: WorkspaceMemberIn) -> ApiResult<Vec<(Uuid, Option<WorkspaceRole>)>> {
-    let (_, ws_roles) = roles_with_api_names(svc);
+    let (_, ws_roles) = roles_with_api_names(svc.roles());
     body.members
         .unwrap_or_default()
         .into_iter()
-        .map(|m| Ok((m.user_uuid, workspace_role_from(crate::role_fields!(m), &ws_roles)?)))
+        .map(|m| Ok((m.user_uuid, workspace_role_from(keydesk_api::role_fields!(m), &ws_roles)?)))
         .collect()
 }
 
