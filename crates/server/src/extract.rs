@@ -13,7 +13,7 @@ use keydesk_core::Actor;
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::AppState;
+use crate::ServerState;
 
 /// `axum::Json`, with rejections in the API's error shape.
 #[derive(FromRequest)]
@@ -57,10 +57,10 @@ pub struct Caller {
     pub credential: Credential,
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<ServerState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, Self::Rejection> {
         let presented = presented_credential(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let auth = state.svc.authenticate(presented).await?.ok_or_else(ApiError::unauthenticated)?;
         let via = match auth.credential {

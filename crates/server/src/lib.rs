@@ -29,16 +29,16 @@ use tracing::Level;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct ServerState {
     pub svc: Service,
     pub auth: AuthPolicy,
     /// The gateway, when this server serves `/v1/*` API requests.
     pub gateway: Option<Arc<gateway::Gateway>>,
 }
 
-impl AppState {
+impl ServerState {
     pub fn new(svc: Service) -> Self {
-        AppState { svc, auth: AuthPolicy::default(), gateway: None }
+        ServerState { svc, auth: AuthPolicy::default(), gateway: None }
     }
 }
 
@@ -70,7 +70,7 @@ async fn drop_unacceptable_request_id(mut req: Request<Body>) -> Request<Body> {
 }
 
 /// The whole HTTP API over `state`.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: ServerState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     // The span names the method, the path (never the query or headers, so
     // no credential can reach a log line) and the request id.
@@ -106,7 +106,7 @@ pub fn app(state: AppState) -> Router {
 
 /// Background upkeep: removes keys whose rotation grace ended, and ended
 /// sessions and old sign-in failures, every `every`.
-pub fn spawn_housekeeping(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_housekeeping(state: ServerState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {

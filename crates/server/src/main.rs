@@ -11,7 +11,7 @@ use keydesk_core::{Sensitive, Service};
 use keydesk_server::gateway::config::Config as GatewayConfig;
 use keydesk_server::gateway::limits::RateLimits;
 use keydesk_server::gateway::Gateway;
-use keydesk_server::{app, setup, spawn_housekeeping, AppState};
+use keydesk_server::{app, setup, spawn_housekeeping, ServerState};
 
 #[derive(Parser)]
 #[command(name = "keydesk-server", version, about = "Keydesk's server: the Admin API and the API gateway over SQLite or PostgreSQL")]
@@ -156,7 +156,7 @@ async fn run(cli: Cli) -> keydesk_core::Result<()> {
                 None => RateLimits::memory(),
             };
             let gateway = Gateway::start(svc.clone(), config, limits).await?;
-            let mut state = AppState::new(svc);
+            let mut state = ServerState::new(svc);
             state.auth.session_ttl = chrono::Duration::minutes(session_ttl_minutes);
             state.gateway = Some(gateway.clone());
             spawn_housekeeping(state.clone(), Duration::from_secs(300));

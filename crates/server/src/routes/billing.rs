@@ -14,12 +14,12 @@ use uuid::Uuid;
 use super::check_org;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, Json, Path, Query};
-use crate::AppState;
+use crate::ServerState;
 use keydesk_api::*;
 
 /// The default workspace's rate limits stand for the organization's.
 #[utoipa::path(get, path = "/v1/admin/rate-limit", tag = "billing", responses((status = 200, body = RateLimitsOut)))]
-pub async fn rate_limit(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<RateLimitsOut>> {
+pub async fn rate_limit(State(st): State<ServerState>, caller: Caller) -> ApiResult<Json<RateLimitsOut>> {
     check_org(&caller.actor, Action::ViewUsage)?;
     let default = st.svc.list_workspaces(&caller.actor).await?.into_iter().find(|w| w.is_default);
     let (rps, tpm) = match default {
@@ -35,7 +35,7 @@ pub async fn rate_limit(State(st): State<AppState>, caller: Caller) -> ApiResult
     }))
 }
 
-async fn limits(st: &AppState, caller: &Caller) -> ApiResult<LimitsOut> {
+async fn limits(st: &ServerState, caller: &Caller) -> ApiResult<LimitsOut> {
     check_org(&caller.actor, Action::ViewUsage)?;
     let org = st.svc.organization().await?.ok_or_else(|| keydesk_core::Error::not_found("organization"))?;
     let spent = st.svc.organization_spend(&caller.actor, st.svc.now()).await?;
@@ -60,7 +60,7 @@ async fn limits(st: &AppState, caller: &Caller) -> ApiResult<LimitsOut> {
 
 /// The organization's monthly limit and this month's spend (USD).
 #[utoipa::path(get, path = "/v1/admin/spend-limit", tag = "billing", responses((status = 200, body = LimitsOut)))]
-pub async fn spend_limit(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<LimitsOut>> {
+pub async fn spend_limit(State(st): State<ServerState>, caller: Caller) -> ApiResult<Json<LimitsOut>> {
     Ok(Json(limits(&st, &caller).await?))
 }
 
@@ -68,7 +68,7 @@ pub async fn spend_limit(State(st): State<AppState>, caller: Caller) -> ApiResul
 #[utoipa::path(post, path = "/v1/admin/spend-limit", tag = "billing", request_body = NewUsageLimitIn,
     responses((status = 200, body = LimitsOut)))]
 pub async fn update_spend_limit(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Json(body): Json<NewUsageLimitIn>,
 ) -> ApiResult<Json<LimitsOut>> {
@@ -114,7 +114,7 @@ fn month_label(t: DateTime<Utc>) -> String {
 /// Cost and tokens of one month, per model and day, over the workspaces the
 /// caller may see (or one of them).
 #[utoipa::path(get, path = "/v1/admin/usage", tag = "billing", params(UsageQuery), responses((status = 200, body = UsageOut)))]
-pub async fn usage(State(st): State<AppState>, caller: Caller, Query(q): Query<UsageQuery>) -> ApiResult<Json<UsageOut>> {
+pub async fn usage(State(st): State<ServerState>, caller: Caller, Query(q): Query<UsageQuery>) -> ApiResult<Json<UsageOut>> {
     let start = parse_month(q.month.as_deref(), q.year.as_deref(), st.svc.now())?;
     let (_, end) = policy::month_bounds(start);
     let (prev_start, _) = policy::month_bounds(start - chrono::Duration::days(1));
@@ -255,7 +255,7 @@ fn parse_audit_query(raw: Option<&str>) -> ApiResult<AuditLogQuery> {
         ("after" = Option<DateTime<Utc>>, Query), ("before" = Option<DateTime<Utc>>, Query),
         ("limit" = Option<i64>, Query, description = "1 to 1000, default 20")),
     responses((status = 200, body = Vec<AuditLogOut>)))]
-pub async fn audit_logs(State(st): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Json<Vec<AuditLogOut>>> {
+pub async fn audit_logs(State(st): State<ServerState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Json<Vec<AuditLogOut>>> {
     let q = parse_audit_query(raw.as_deref())?;
     check_org(&caller.actor, Action::ViewAuditLog)?;
     // The platform's names, turned into Keydesk's for the database to filter by.
@@ -291,7 +291,7 @@ pub async fn audit_logs(State(st): State<AppState>, caller: Caller, RawQuery(raw
 
 /// Keydesk: the organization, its plan, billing state and policies.
 #[utoipa::path(get, path = "/v1/admin/organization", tag = "organization", responses((status = 200, body = OrganizationOut)))]
-pub async fn organization(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<OrganizationOut>> {
+pub async fn organization(State(st): State<ServerState>, caller: Caller) -> ApiResult<Json<OrganizationOut>> {
     check_org(&caller.actor, Action::ViewOrganization)?;
     let org = st.svc.organization().await?.ok_or_else(|| keydesk_core::Error::not_found("organization"))?;
     Ok(Json(OrganizationOut::from(&org)))
@@ -301,7 +301,7 @@ pub async fn organization(State(st): State<AppState>, caller: Caller) -> ApiResu
 #[utoipa::path(patch, path = "/v1/admin/organization", tag = "organization", request_body = OrganizationPatchIn,
     responses((status = 200, body = OrganizationOut)))]
 pub async fn update_organization(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Json(body): Json<OrganizationPatchIn>,
 ) -> ApiResult<Json<OrganizationOut>> {
@@ -321,7 +321,7 @@ pub async fn update_organization(
 
 /// Keydesk: the organization's Admin API keys (never their secrets).
 #[utoipa::path(get, path = "/v1/admin/admin-api-keys", tag = "organization", responses((status = 200, body = AdminApiKeysOut)))]
-pub async fn list_admin_keys(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<AdminApiKeysOut>> {
+pub async fn list_admin_keys(State(st): State<ServerState>, caller: Caller) -> ApiResult<Json<AdminApiKeysOut>> {
     let keys = st.svc.list_admin_keys(&caller.actor).await?;
     Ok(Json(AdminApiKeysOut { keys: keys.iter().map(AdminApiKeyOut::from).collect() }))
 }
@@ -330,7 +330,7 @@ pub async fn list_admin_keys(State(st): State<AppState>, caller: Caller) -> ApiR
 #[utoipa::path(post, path = "/v1/admin/admin-api-keys", tag = "organization", request_body = CreateAdminApiKeyIn,
     responses((status = 200, body = AdminApiKeyOut)))]
 pub async fn create_admin_key(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Json(body): Json<CreateAdminApiKeyIn>,
 ) -> ApiResult<Json<AdminApiKeyOut>> {
@@ -342,7 +342,7 @@ pub async fn create_admin_key(
 
 #[utoipa::path(delete, path = "/v1/admin/admin-api-keys/{key_id}", tag = "organization", params(("key_id" = Uuid, Path)),
     responses((status = 200, body = DeleteApiKeyOut)))]
-pub async fn delete_admin_key(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
+pub async fn delete_admin_key(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
     st.svc.delete_admin_key(&caller.actor, id).await?;
     Ok(Json(DeleteApiKeyOut { detail: "Admin API key deleted successfully".into() }))
 }
@@ -353,7 +353,7 @@ pub async fn delete_admin_key(State(st): State<AppState>, caller: Caller, Path(i
 #[utoipa::path(get, path = "/v1/admin/audit-events", tag = "audit", params(AuditEventsQuery),
     responses((status = 200, body = AuditEventsOut)))]
 pub async fn audit_events(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Query(q): Query<AuditEventsQuery>,
 ) -> ApiResult<Json<AuditEventsOut>> {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, Json, Path, Query};
-use crate::AppState;
+use crate::ServerState;
 use keydesk_api::*;
 
 fn page_out(page: keydesk_core::model::KeyPage) -> ApiKeysOut {
@@ -18,14 +18,14 @@ fn page_out(page: keydesk_core::model::KeyPage) -> ApiKeysOut {
 
 #[utoipa::path(get, path = "/v1/admin/api-keys", tag = "api-keys", params(ApiKeysQuery),
     responses((status = 200, body = ApiKeysOut)))]
-pub async fn list(State(st): State<AppState>, caller: Caller, Query(q): Query<ApiKeysQuery>) -> ApiResult<Json<ApiKeysOut>> {
+pub async fn list(State(st): State<ServerState>, caller: Caller, Query(q): Query<ApiKeysQuery>) -> ApiResult<Json<ApiKeysOut>> {
     let filter = KeyFilter::from(q);
     Ok(Json(page_out(st.svc.list_keys(&caller.actor, filter).await?)))
 }
 
 #[utoipa::path(post, path = "/v1/admin/api-keys", tag = "api-keys", request_body = AdminCreateApiKeyIn,
     responses((status = 200, body = ApiKeyOut)))]
-pub async fn create(State(st): State<AppState>, caller: Caller, Json(body): Json<AdminCreateApiKeyIn>) -> ApiResult<Json<ApiKeyOut>> {
+pub async fn create(State(st): State<ServerState>, caller: Caller, Json(body): Json<AdminCreateApiKeyIn>) -> ApiResult<Json<ApiKeyOut>> {
     let new = NewKey {
         workspace_id: body.workspace_uuid,
         user_id: Some(body.user_id),
@@ -42,7 +42,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Json(body): Json
 /// Keydesk: one key.
 #[utoipa::path(get, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
     responses((status = 200, body = ApiKeyOut)))]
-pub async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<ApiKeyOut>> {
+pub async fn get_one(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<ApiKeyOut>> {
     Ok(Json(ApiKeyOut::from_key(&st.svc.get_key(&caller.actor, id).await?)))
 }
 
@@ -51,7 +51,7 @@ pub async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<
 #[utoipa::path(patch, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
     request_body = KeyPatchIn, responses((status = 200, body = ApiKeyOut)))]
 pub async fn update(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<KeyPatchIn>,
@@ -66,7 +66,7 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/v1/admin/api-keys/{key_id}", tag = "api-keys", params(("key_id" = Uuid, Path)),
     responses((status = 200, body = DeleteApiKeyOut)))]
-pub async fn delete_one(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
+pub async fn delete_one(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
     st.svc.delete_key(&caller.actor, id).await?;
     Ok(Json(DeleteApiKeyOut { detail: "API key deleted successfully".into() }))
 }
@@ -76,7 +76,7 @@ pub async fn delete_one(State(st): State<AppState>, caller: Caller, Path(id): Pa
 #[utoipa::path(post, path = "/v1/admin/api-keys-delete", tag = "api-keys", request_body = DeleteApiKeysIn,
     responses((status = 200, body = DeleteApiKeysOut)))]
 pub async fn delete_many(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Json(body): Json<DeleteApiKeysIn>,
 ) -> ApiResult<Json<DeleteApiKeysOut>> {
@@ -91,7 +91,7 @@ pub async fn delete_many(
 #[utoipa::path(post, path = "/v1/admin/api-keys/{key_id}/rotate", tag = "api-keys", params(("key_id" = Uuid, Path)),
     request_body(content = Option<RotateKeyIn>, description = "Optional; an empty body rotates without grace"),
     responses((status = 200, body = ApiKeyOut)))]
-pub async fn rotate(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>, body: Bytes) -> ApiResult<Json<ApiKeyOut>> {
+pub async fn rotate(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>, body: Bytes) -> ApiResult<Json<ApiKeyOut>> {
     let input: RotateKeyIn = if body.iter().all(u8::is_ascii_whitespace) {
         RotateKeyIn::default()
     } else {
@@ -112,7 +112,7 @@ pub async fn rotate(State(st): State<AppState>, caller: Caller, Path(id): Path<U
 
 /// The caller's own keys, in every workspace they belong to.
 #[utoipa::path(get, path = "/v1/me/api-keys", tag = "me", params(MyKeysQuery), responses((status = 200, body = ApiKeysOut)))]
-pub async fn list_my_keys(State(st): State<AppState>, caller: Caller, Query(q): Query<MyKeysQuery>) -> ApiResult<Json<ApiKeysOut>> {
+pub async fn list_my_keys(State(st): State<ServerState>, caller: Caller, Query(q): Query<MyKeysQuery>) -> ApiResult<Json<ApiKeysOut>> {
     let filter = KeyFilter {
         workspace_id: q.workspace_id,
         owner_id: Some(caller.actor.user_id),
@@ -126,7 +126,7 @@ pub async fn list_my_keys(State(st): State<AppState>, caller: Caller, Query(q): 
 
 /// Creates a key owned by the caller in a workspace they belong to.
 #[utoipa::path(post, path = "/v1/me/api-keys", tag = "me", request_body = CreateOwnKeyIn, responses((status = 200, body = ApiKeyOut)))]
-pub async fn create_my_key(State(st): State<AppState>, caller: Caller, Json(body): Json<CreateOwnKeyIn>) -> ApiResult<Json<ApiKeyOut>> {
+pub async fn create_my_key(State(st): State<ServerState>, caller: Caller, Json(body): Json<CreateOwnKeyIn>) -> ApiResult<Json<ApiKeyOut>> {
     let new = NewKey {
         workspace_id: body.workspace_uuid,
         user_id: None,
@@ -142,7 +142,7 @@ pub async fn create_my_key(State(st): State<AppState>, caller: Caller, Json(body
 /// Deletes one of the caller's own keys; anyone else's key is "not found" here.
 #[utoipa::path(delete, path = "/v1/me/api-keys/{key_id}", tag = "me", params(("key_id" = Uuid, Path)),
     responses((status = 200, body = DeleteApiKeyOut)))]
-pub async fn delete_my_key(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
+pub async fn delete_my_key(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteApiKeyOut>> {
     let key = st.svc.get_key(&caller.actor, id).await?;
     if key.owner_id != caller.actor.user_id {
         return Err(keydesk_core::Error::not_found("API key").into());
@@ -156,7 +156,7 @@ pub async fn delete_my_key(State(st): State<AppState>, caller: Caller, Path(id):
 /// its owner's private ones.
 #[utoipa::path(get, path = "/v1/admin/api-keys/{key_id}/connectors", tag = "connectors", params(("key_id" = Uuid, Path)),
     responses((status = 200, body = ConnectorsOut)))]
-pub async fn reachable_connectors(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<ConnectorsOut>> {
+pub async fn reachable_connectors(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<ConnectorsOut>> {
     let list = st.svc.reachable_connectors(&caller.actor, id).await?;
     Ok(Json(ConnectorsOut { connectors: list.iter().map(ConnectorOut::from).collect() }))
 }

@@ -12,7 +12,7 @@ use keydesk_core::{Actor, Service};
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::AppState;
+use crate::ServerState;
 use keydesk_api::MemberWorkspaceInfo;
 
 pub mod billing;
@@ -22,7 +22,7 @@ pub mod usage;
 pub mod users;
 pub mod workspaces;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<ServerState> {
     Router::new()
         .route("/health", get(session::health))
         .route("/openapi.json", get(session::openapi_json))

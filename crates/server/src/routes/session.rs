@@ -10,7 +10,7 @@ use keydesk_core::Sensitive;
 use super::memberships;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, ClientIp, Json};
-use crate::AppState;
+use crate::ServerState;
 use keydesk_api::*;
 
 #[utoipa::path(get, path = "/health", tag = "meta", security(()), responses((status = 200, body = HealthOut)))]
@@ -27,7 +27,7 @@ pub async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
 /// the same 401.
 #[utoipa::path(post, path = "/v1/auth/sessions", tag = "sessions", security(()), request_body = SignInIn,
     responses((status = 200, body = SessionOut), (status = 401, body = keydesk_api::ErrorBody)))]
-pub async fn sign_in(State(st): State<AppState>, ClientIp(ip): ClientIp, Json(body): Json<SignInIn>) -> ApiResult<Json<SessionOut>> {
+pub async fn sign_in(State(st): State<ServerState>, ClientIp(ip): ClientIp, Json(body): Json<SignInIn>) -> ApiResult<Json<SessionOut>> {
     let SignInIn { email, password } = body;
     let opened = st.svc.sign_in(&st.auth, &email, Sensitive::new(password), ip.as_deref()).await?;
     tracing::info!(user_id = %opened.user.id, session_id = %opened.session.id, "signed in");
@@ -36,7 +36,7 @@ pub async fn sign_in(State(st): State<AppState>, ClientIp(ip): ClientIp, Json(bo
 
 /// Signs out: the session presented with this request ends.
 #[utoipa::path(delete, path = "/v1/auth/sessions/current", tag = "sessions", responses((status = 204, description = "Signed out")))]
-pub async fn sign_out(State(st): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+pub async fn sign_out(State(st): State<ServerState>, caller: Caller) -> ApiResult<StatusCode> {
     match caller.credential {
         Credential::Session(id) => {
             st.svc.sign_out(&caller.actor, id).await?;
@@ -48,7 +48,7 @@ pub async fn sign_out(State(st): State<AppState>, caller: Caller) -> ApiResult<S
 
 /// The caller, their workspaces and how they authenticated.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = MeOut)))]
-pub async fn me(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<MeOut>> {
+pub async fn me(State(st): State<ServerState>, caller: Caller) -> ApiResult<Json<MeOut>> {
     let user = st.svc.get_user(&caller.actor, caller.actor.user_id).await?;
     let workspaces = memberships(&st.svc, &caller.actor, user.id).await?;
     let credential = match caller.credential {
@@ -60,7 +60,7 @@ pub async fn me(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Me
 
 /// Changes the caller's password; their other sessions end.
 #[utoipa::path(post, path = "/v1/me/password", tag = "me", request_body = ChangePasswordIn, responses((status = 204, description = "Changed")))]
-pub async fn change_password(State(st): State<AppState>, caller: Caller, Json(body): Json<ChangePasswordIn>) -> ApiResult<StatusCode> {
+pub async fn change_password(State(st): State<ServerState>, caller: Caller, Json(body): Json<ChangePasswordIn>) -> ApiResult<StatusCode> {
     let ChangePasswordIn { current_password, new_password } = body;
     let keep = match caller.credential {
         Credential::Session(id) => Some(id),

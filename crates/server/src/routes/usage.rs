@@ -14,7 +14,7 @@ use super::billing::parse_month;
 use super::check_org;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, Json, Path, Query};
-use crate::AppState;
+use crate::ServerState;
 use keydesk_api::*;
 
 /// How far ahead of the server's clock a reported request may be dated
@@ -25,7 +25,7 @@ const FUTURE_SKEW_SECONDS: i64 = 300;
 const MAX_MODEL_LEN: usize = 200;
 
 /// A month's first instant from the query (the current month by default).
-fn month_of(st: &AppState, q: &MonthQuery) -> ApiResult<DateTime<Utc>> {
+fn month_of(st: &ServerState, q: &MonthQuery) -> ApiResult<DateTime<Utc>> {
     parse_month(q.month.as_deref(), q.year.as_deref(), st.svc.now())
 }
 
@@ -36,7 +36,7 @@ fn month_of(st: &AppState, q: &MonthQuery) -> ApiResult<DateTime<Utc>> {
 #[utoipa::path(get, path = "/v1/admin/workspaces/{workspace_uuid}/spend", tag = "billing",
     params(("workspace_uuid" = Uuid, Path), MonthQuery), responses((status = 200, body = WorkspaceSpendOut)))]
 pub async fn workspace_spend(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Query(q): Query<MonthQuery>,
@@ -51,7 +51,7 @@ pub async fn workspace_spend(
 #[utoipa::path(get, path = "/v1/admin/workspaces/{workspace_uuid}/usage/api-keys", tag = "billing",
     params(("workspace_uuid" = Uuid, Path), MonthQuery), responses((status = 200, body = ApiKeysUsageOut)))]
 pub async fn usage_by_key(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Query(q): Query<MonthQuery>,
@@ -85,7 +85,7 @@ pub async fn usage_by_key(
 #[utoipa::path(get, path = "/v1/admin/spend-alerts", tag = "billing", params(SpendAlertQuery),
     responses((status = 200, body = SpendAlertListOut)))]
 pub async fn spend_alerts(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Query(q): Query<SpendAlertQuery>,
 ) -> ApiResult<Json<SpendAlertListOut>> {
@@ -109,7 +109,7 @@ fn cost_micros(cost: f64) -> ApiResult<i64> {
 #[utoipa::path(post, path = "/v1/admin/usage-events", tag = "billing", request_body = UsageEventIn,
     responses((status = 200, body = UsageEventOut)))]
 pub async fn record_usage_event(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Json(body): Json<UsageEventIn>,
 ) -> ApiResult<Json<UsageEventOut>> {

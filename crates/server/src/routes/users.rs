@@ -11,13 +11,13 @@ use uuid::Uuid;
 use super::{check_org, memberships};
 use crate::error::ApiResult;
 use crate::extract::{Caller, Json, Path, Query};
-use crate::AppState;
+use crate::ServerState;
 use keydesk_api::*;
 
 #[utoipa::path(get, path = "/v1/admin/users", tag = "users", params(UsersQuery),
     responses((status = 200, body = OrganizationAdminUsersOut)))]
 pub async fn list_users(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Query(q): Query<UsersQuery>,
 ) -> ApiResult<Json<OrganizationAdminUsersOut>> {
@@ -40,7 +40,7 @@ pub async fn list_users(
 #[utoipa::path(post, path = "/v1/admin/users", tag = "users", request_body = Vec<OrganizationMemberCreate>,
     responses((status = 200, body = OrganizationUsersCreateOut)))]
 pub async fn create_users(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Json(body): Json<Vec<OrganizationMemberCreate>>,
 ) -> ApiResult<Json<OrganizationUsersCreateOut>> {
@@ -61,7 +61,7 @@ pub async fn create_users(
 
 #[utoipa::path(get, path = "/v1/admin/users/{user_id}", tag = "users", params(("user_id" = Uuid, Path)),
     responses((status = 200, body = AdminUserOut)))]
-pub async fn get_user(State(st): State<AppState>, caller: Caller, Path(user_id): Path<Uuid>) -> ApiResult<Json<AdminUserOut>> {
+pub async fn get_user(State(st): State<ServerState>, caller: Caller, Path(user_id): Path<Uuid>) -> ApiResult<Json<AdminUserOut>> {
     let user = st.svc.get_user(&caller.actor, user_id).await?;
     let workspaces = memberships(&st.svc, &caller.actor, user.id).await?;
     Ok(Json(AdminUserOut::from_user(&user, Some(workspaces), true)))
@@ -70,7 +70,7 @@ pub async fn get_user(State(st): State<AppState>, caller: Caller, Path(user_id):
 #[utoipa::path(patch, path = "/v1/admin/users/{user_id}", tag = "users", params(("user_id" = Uuid, Path)),
     request_body = AdminOrganizationMemberUpdate, responses((status = 200, body = AdminUserOut)))]
 pub async fn update_user(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(user_id): Path<Uuid>,
     Json(body): Json<AdminOrganizationMemberUpdate>,
@@ -86,7 +86,7 @@ pub async fn update_user(
 
 #[utoipa::path(delete, path = "/v1/admin/users/{user_id}", tag = "users", params(("user_id" = Uuid, Path)),
     responses((status = 200, body = DeleteOut)))]
-pub async fn delete_user(State(st): State<AppState>, caller: Caller, Path(user_id): Path<Uuid>) -> ApiResult<Json<DeleteOut>> {
+pub async fn delete_user(State(st): State<ServerState>, caller: Caller, Path(user_id): Path<Uuid>) -> ApiResult<Json<DeleteOut>> {
     st.svc.remove_user(&caller.actor, user_id).await?;
     Ok(Json(DeleteOut { message: "Organization member deleted successfully".into() }))
 }
@@ -95,7 +95,7 @@ pub async fn delete_user(State(st): State<AppState>, caller: Caller, Path(user_i
 /// their sessions. How a new user signs in for the first time.
 #[utoipa::path(post, path = "/v1/admin/users/{user_id}/password", tag = "users", params(("user_id" = Uuid, Path)),
     responses((status = 200, body = IssuedPasswordOut)))]
-pub async fn issue_password(State(st): State<AppState>, caller: Caller, Path(user_id): Path<Uuid>) -> ApiResult<Json<IssuedPasswordOut>> {
+pub async fn issue_password(State(st): State<ServerState>, caller: Caller, Path(user_id): Path<Uuid>) -> ApiResult<Json<IssuedPasswordOut>> {
     let password = st.svc.issue_password(&caller.actor, user_id).await?;
     Ok(Json(IssuedPasswordOut { user_id, password: password.expose().clone() }))
 }
@@ -105,7 +105,7 @@ pub async fn issue_password(State(st): State<AppState>, caller: Caller, Path(use
 #[utoipa::path(post, path = "/v1/admin/users-invite", tag = "users", request_body = OrganizationInviteIn,
     responses((status = 200, body = OrganizationInvitesCreateOut)))]
 pub async fn invite_users(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Json(body): Json<OrganizationInviteIn>,
 ) -> ApiResult<Json<OrganizationInvitesCreateOut>> {
@@ -139,7 +139,7 @@ pub async fn delete_invite(caller: Caller, Path(_invite): Path<Uuid>) -> ApiResu
 }
 
 #[utoipa::path(get, path = "/v1/admin/roles", tag = "users", responses((status = 200, body = RolesOut)))]
-pub async fn roles(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<RolesOut>> {
+pub async fn roles(State(st): State<ServerState>, caller: Caller) -> ApiResult<Json<RolesOut>> {
     check_org(&caller.actor, Action::ViewOrganization)?;
     let (org, ws) = roles_with_api_names(st.svc.roles());
     Ok(Json(RolesOut {

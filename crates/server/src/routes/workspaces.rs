@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::extract::{Caller, Json, Path, Query};
-use crate::AppState;
+use crate::ServerState;
 use keydesk_api::*;
 
 #[utoipa::path(get, path = "/v1/admin/workspaces", tag = "workspaces", params(WorkspacesQuery),
     responses((status = 200, body = WorkspacesOut)))]
-pub async fn list(State(st): State<AppState>, caller: Caller, Query(q): Query<WorkspacesQuery>) -> ApiResult<Json<WorkspacesOut>> {
+pub async fn list(State(st): State<ServerState>, caller: Caller, Query(q): Query<WorkspacesQuery>) -> ApiResult<Json<WorkspacesOut>> {
     let (page, size, offset) = PageParams { page: q.page, page_size: q.page_size }.resolve()?;
     let mut all = st.svc.list_workspaces(&caller.actor).await?;
     if let Some(term) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -29,7 +29,7 @@ pub async fn list(State(st): State<AppState>, caller: Caller, Query(q): Query<Wo
 #[utoipa::path(post, path = "/v1/admin/workspaces", tag = "workspaces", request_body = AdminWorkspaceIn,
     responses((status = 200, body = WorkspaceEnrichedOut)))]
 pub async fn create(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Json(body): Json<AdminWorkspaceIn>,
 ) -> ApiResult<Json<WorkspaceEnrichedOut>> {
@@ -50,14 +50,14 @@ pub async fn create(
 /// Keydesk: one workspace.
 #[utoipa::path(get, path = "/v1/admin/workspaces/{workspace_uuid}", tag = "workspaces", params(("workspace_uuid" = Uuid, Path)),
     responses((status = 200, body = WorkspaceOut)))]
-pub async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<WorkspaceOut>> {
+pub async fn get_one(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<WorkspaceOut>> {
     Ok(Json(WorkspaceOut::from(&st.svc.get_workspace(&caller.actor, id).await?)))
 }
 
 #[utoipa::path(patch, path = "/v1/admin/workspaces/{workspace_uuid}", tag = "workspaces", params(("workspace_uuid" = Uuid, Path)),
     request_body = UpdateWorkspaceIn, responses((status = 200, body = WorkspaceOut)))]
 pub async fn update(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateWorkspaceIn>,
@@ -71,7 +71,7 @@ pub async fn update(
 
 /// The settings part of a workspace patch, in core's terms. Rate limits are
 /// stored as one value: a change to one of its fields keeps the other.
-async fn settings_patch(st: &AppState, caller: &Caller, id: Uuid, body: WorkspaceSettingsIn) -> ApiResult<WorkspacePatch> {
+async fn settings_patch(st: &ServerState, caller: &Caller, id: Uuid, body: WorkspaceSettingsIn) -> ApiResult<WorkspacePatch> {
     let monthly_spend_limit_micros = match body.monthly_spend_limit {
         Some(Some(v)) => Some(Some(usd_to_micros("monthly_spend_limit", v)?)),
         Some(None) => Some(None),
@@ -93,7 +93,7 @@ async fn settings_patch(st: &AppState, caller: &Caller, id: Uuid, body: Workspac
 #[utoipa::path(patch, path = "/v1/admin/workspaces/{workspace_uuid}/settings", tag = "workspaces",
     params(("workspace_uuid" = Uuid, Path)), request_body = WorkspaceSettingsIn, responses((status = 200, body = WorkspaceOut)))]
 pub async fn update_settings(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<WorkspaceSettingsIn>,
@@ -108,7 +108,7 @@ pub async fn update_settings(
 #[utoipa::path(delete, path = "/v1/admin/workspaces/{workspace_uuid}", tag = "workspaces",
     params(("workspace_uuid" = Uuid, Path), DeleteWorkspaceQuery), responses((status = 204, description = "Deleted")))]
 pub async fn delete_one(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Query(q): Query<DeleteWorkspaceQuery>,
@@ -120,7 +120,7 @@ pub async fn delete_one(
 /// Keydesk: the members of a workspace.
 #[utoipa::path(get, path = "/v1/admin/workspaces/{workspace_uuid}/users", tag = "workspaces", params(("workspace_uuid" = Uuid, Path)),
     responses((status = 200, body = WorkspaceMembersOut)))]
-pub async fn list_members(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<WorkspaceMembersOut>> {
+pub async fn list_members(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<WorkspaceMembersOut>> {
     let members = st.svc.list_members(&caller.actor, id).await?;
     Ok(Json(WorkspaceMembersOut {
         members: members
@@ -150,7 +150,7 @@ fn parse_members(svc: &Service, body: WorkspaceMemberIn) -> ApiResult<Vec<(Uuid,
 #[utoipa::path(post, path = "/v1/admin/workspaces/{workspace_uuid}/add-users", tag = "workspaces",
     params(("workspace_uuid" = Uuid, Path)), request_body = WorkspaceMemberIn, responses((status = 200, body = AddUsersToWorkspaceOut)))]
 pub async fn add_users(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<WorkspaceMemberIn>,
@@ -164,7 +164,7 @@ pub async fn add_users(
 #[utoipa::path(patch, path = "/v1/admin/workspaces/{workspace_uuid}/users", tag = "workspaces",
     params(("workspace_uuid" = Uuid, Path)), request_body = WorkspaceMemberIn, responses((status = 200, body = AddOrUpdateUsersToWorkspaceOut)))]
 pub async fn upsert_users(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<WorkspaceMemberIn>,
@@ -179,7 +179,7 @@ pub async fn upsert_users(
 #[utoipa::path(delete, path = "/v1/admin/workspaces/{workspace_uuid}/remove-users", tag = "workspaces",
     params(("workspace_uuid" = Uuid, Path)), request_body = RemoveWorkspaceMembersIn, responses((status = 200, body = RemoveWorkspaceMembersOut)))]
 pub async fn remove_users(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<RemoveWorkspaceMembersIn>,
@@ -192,7 +192,7 @@ pub async fn remove_users(
 /// Keydesk: the workspace's shared connectors and the private ones the caller may see.
 #[utoipa::path(get, path = "/v1/admin/workspaces/{workspace_uuid}/connectors", tag = "connectors",
     params(("workspace_uuid" = Uuid, Path)), responses((status = 200, body = ConnectorsOut)))]
-pub async fn list_connectors(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<ConnectorsOut>> {
+pub async fn list_connectors(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<ConnectorsOut>> {
     let list = st.svc.list_connectors(&caller.actor, id).await?;
     Ok(Json(ConnectorsOut { connectors: list.iter().map(ConnectorOut::from).collect() }))
 }
@@ -201,7 +201,7 @@ pub async fn list_connectors(State(st): State<AppState>, caller: Caller, Path(id
 #[utoipa::path(post, path = "/v1/admin/workspaces/{workspace_uuid}/connectors", tag = "connectors",
     params(("workspace_uuid" = Uuid, Path)), request_body = CreateConnectorIn, responses((status = 200, body = ConnectorOut)))]
 pub async fn create_connector(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<CreateConnectorIn>,
@@ -215,7 +215,7 @@ pub async fn create_connector(
 #[utoipa::path(patch, path = "/v1/admin/connectors/{connector_id}", tag = "connectors",
     params(("connector_id" = Uuid, Path)), request_body = ConnectorVisibilityIn, responses((status = 200, body = ConnectorOut)))]
 pub async fn set_connector_visibility(
-    State(st): State<AppState>,
+    State(st): State<ServerState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<ConnectorVisibilityIn>,
@@ -226,7 +226,7 @@ pub async fn set_connector_visibility(
 
 #[utoipa::path(delete, path = "/v1/admin/connectors/{connector_id}", tag = "connectors",
     params(("connector_id" = Uuid, Path)), responses((status = 200, body = DeleteOut)))]
-pub async fn delete_connector(State(st): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteOut>> {
+pub async fn delete_connector(State(st): State<ServerState>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<Json<DeleteOut>> {
     st.svc.delete_connector(&caller.actor, id).await?;
     Ok(Json(DeleteOut { message: "Connector deleted successfully".into() }))
 }

@@ -12,7 +12,7 @@ use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt;
 use keydesk_core::{Actor, Service};
-use keydesk_server::{app, AppState};
+use keydesk_server::{app, ServerState};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -32,7 +32,7 @@ impl TestClock {
 
 pub struct TestApp {
     pub router: Router,
-    pub state: AppState,
+    pub state: ServerState,
     pub svc: Service,
     pub clock: TestClock,
     pub admin: Actor,
@@ -57,7 +57,7 @@ async fn test_app_with(gateway: Option<keydesk_server::gateway::config::Config>)
     let svc = Service::connect_with_clock(&url, PEPPER, "kd", Arc::new(move || c.now())).await.unwrap();
     let (_, user) = svc.bootstrap("Acme", "ada@example.com", "Ada Lovelace").await.unwrap();
     let admin = svc.actor(user.id).await.unwrap();
-    let mut state = AppState::new(svc.clone());
+    let mut state = ServerState::new(svc.clone());
     if let Some(config) = gateway {
         let limits = keydesk_server::gateway::limits::RateLimits::memory();
         state.gateway = Some(keydesk_server::gateway::Gateway::start(svc.clone(), config, limits).await.unwrap());
