@@ -57,7 +57,7 @@ describe('main window and its connection', () => {
     expect(banner.textContent).toMatch(/keydesk\.example\.com cannot be reached/);
     expect(banner.textContent).toMatch(/5 minutes ago/);
     expect(banner.textContent).toMatch(/changes are refused/);
-    expect(byTestId(target, 'offline-badge')).not.toBeNull();
+    expect(byTestId(target, 'offline-badge')?.textContent).toBe('Offline · data from 5 minutes ago');
   });
 
   it('says when the session will not be remembered', async () => {

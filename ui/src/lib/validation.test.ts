@@ -9,8 +9,8 @@ describe('workspace form validation', () => {
   });
 
   it('requires a name (spaces alone do not count)', () => {
-    expect(validateWorkspace({ ...ok, name: '' }).name).toMatch(/required/);
-    expect(validateWorkspace({ ...ok, name: '   ' }).name).toMatch(/required/);
+    expect(validateWorkspace({ ...ok, name: '' }).name).toBe('Name is required.');
+    expect(validateWorkspace({ ...ok, name: '   ' }).name).toBe('Name is required.');
   });
 
   it('allows an icon of at most 2 characters, counting an emoji as one', () => {
@@ -39,7 +39,7 @@ describe('workspace form validation', () => {
 describe('first-run validation', () => {
   it('requires an organization name and a plausible email', () => {
     const errors = validateBootstrap({ org_name: '', admin_email: 'ada', admin_name: '' });
-    expect(errors.org_name).toBeDefined();
+    expect(errors.org_name).toBe('Organization name is required.');
     expect(errors.admin_email).toMatch(/name@example.com/);
     expect(errors.admin_name).toBeUndefined();
   });
