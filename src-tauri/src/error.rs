@@ -76,6 +76,14 @@ impl AppError {
     }
 }
 
+/// A server answer that names no valid model value (a newer or older
+/// server): internal, with what could not be read.
+impl From<keydesk_api::Unreadable> for AppError {
+    fn from(error: keydesk_api::Unreadable) -> Self {
+        AppError::internal(format!("unexpected answer from the server: {error}"))
+    }
+}
+
 impl From<keydesk_core::Error> for AppError {
     fn from(error: keydesk_core::Error) -> Self {
         use keydesk_core::ErrorCode as Core;

@@ -1,6 +1,7 @@
 //! The HTTP side of `RemoteBackend`: the client, server addresses (https,
-//! or http on this machine only), transport failures and the server's JSON
-//! errors turned into `AppError` codes.
+//! or http on this machine only), sending a request with the credential,
+//! transport failures and the server's JSON errors turned into `AppError`
+//! codes.
 
 use super::*;
 
@@ -80,22 +81,6 @@ pub(super) fn transport_error(error: reqwest::Error) -> AppError {
     AppError::unavailable(format!("server unreachable: {why}"))
 }
 
-/// The error body keydesk-server sends: `{"error": {code, message, field}}`.
-#[derive(Deserialize)]
-pub(super) struct ErrorEnvelope {
-    error: ErrorWire,
-}
-
-#[derive(Deserialize)]
-pub(super) struct ErrorWire {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    field: Option<String>,
-}
-
 /// Passes a 2xx answer through; anything else becomes an `AppError`.
 pub(super) async fn checked(response: Response) -> AppResult<Response> {
     let status = response.status();
@@ -109,7 +94,7 @@ pub(super) async fn checked(response: Response) -> AppResult<Response> {
 /// Maps a failed answer to an `AppError`: the server's own code when it sent
 /// one we know, else the HTTP status.
 pub fn error_from(status: StatusCode, body: &[u8]) -> AppError {
-    let wire = serde_json::from_slice::<ErrorEnvelope>(body)
+    let wire = serde_json::from_slice::<keydesk_api::ErrorBody>(body)
         .ok()
         .map(|e| e.error);
     let by_status = match status.as_u16() {
@@ -123,7 +108,7 @@ pub fn error_from(status: StatusCode, body: &[u8]) -> AppError {
     };
     let by_body = wire
         .as_ref()
-        .and_then(|w| w.code.as_deref())
+        .map(|w| w.code.as_str())
         .and_then(|c| match c {
             "validation" => Some(ErrorCode::Validation),
             "not_found" => Some(ErrorCode::NotFound),
@@ -149,7 +134,7 @@ pub fn error_from(status: StatusCode, body: &[u8]) -> AppError {
         ),
         _ => wire
             .as_ref()
-            .and_then(|w| w.message.clone())
+            .map(|w| w.message.clone())
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| format!("the server answered {status}")),
     };
@@ -173,8 +158,70 @@ pub(super) async fn decode<T: DeserializeOwned>(response: Response) -> AppResult
     })
 }
 
-pub(super) fn micros(usd: f64) -> i64 {
-    (usd * 1_000_000.0).round() as i64
+/// A request body as JSON.
+pub(super) fn body<T: Serialize>(value: &T) -> AppResult<Option<Value>> {
+    serde_json::to_value(value)
+        .map(Some)
+        .map_err(|e| AppError::internal(format!("cannot encode the request: {e}")))
+}
+
+impl RemoteBackend {
+    pub(super) fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, endpoint(&self.base, path))
+            .bearer_auth(self.token.expose())
+    }
+
+    /// Sends a request; a non-2xx answer becomes the matching `AppError`.
+    pub(super) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> AppResult<Response> {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.execute(request).await
+    }
+
+    pub(super) async fn execute(&self, request: RequestBuilder) -> AppResult<Response> {
+        let request = request
+            .build()
+            .map_err(|e| AppError::internal(format!("cannot build the request: {e}")))?;
+        let writes = request.method() != Method::GET;
+        if writes {
+            self.set_instant_until(None);
+        }
+        let sent = self.http.execute(request).await.map_err(|e| {
+            let never_arrived = e.is_connect();
+            let mut error = transport_error(e);
+            if writes && never_arrived {
+                error
+                    .message
+                    .push_str("; nothing was changed, and nothing is kept to send later");
+            } else if writes {
+                // The request may have reached the server before the answer was lost.
+                error
+                    .message
+                    .push_str("; the change may have been made: look before trying again");
+            }
+            error
+        })?;
+        let response = checked(sent).await?;
+        self.set_offline(None);
+        Ok(response)
+    }
+
+    pub(super) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> AppResult<T> {
+        decode(self.send(method, path, body).await?).await
+    }
 }
 
 #[cfg(test)]
