@@ -1,0 +1,74 @@
+//! What the window shows of the connection: its kind, the profiles, offline and why signed out.
+
+use serde::Serialize;
+
+use crate::keychain::Remembered;
+use crate::remote::{OfflineInfo, Profile};
+
+use super::{Connection, Current};
+
+/// Where the window's data comes from right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    /// The app's own SQLite file.
+    Local,
+    /// Signed in to the active profile's server.
+    Remote,
+    /// The active profile's server is chosen, but nobody is signed in.
+    SignedOut,
+}
+
+/// Everything the window needs to show the connection: the profile switcher,
+/// the offline banner, the sign-in screen and its message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionStatus {
+    pub kind: ConnectionKind,
+    /// The active profile (remote or signed out); `None` in local mode.
+    pub profile: Option<Profile>,
+    pub profiles: Vec<Profile>,
+    /// Where the session token went (remote mode only).
+    pub remembered: Option<Remembered>,
+    /// Set while the lists shown come from the cache.
+    pub offline: Option<OfflineInfo>,
+    /// Why the window is signed out, when it did not ask to be.
+    pub notice: Option<String>,
+}
+
+impl Connection {
+    pub async fn status(&self) -> ConnectionStatus {
+        let profiles = self.saved.lock().expect("profiles lock").profiles.clone();
+        let slot = self.slot.read().await;
+        let (kind, profile, remembered, offline, notice) = match &slot.current {
+            Current::Local(_) | Current::Broken(_) => {
+                (ConnectionKind::Local, None, None, None, None)
+            }
+            Current::Remote {
+                profile,
+                backend,
+                remembered,
+            } => (
+                ConnectionKind::Remote,
+                Some(profile.clone()),
+                Some(remembered.clone()),
+                backend.offline_status(),
+                None,
+            ),
+            Current::SignedOut { profile, notice } => (
+                ConnectionKind::SignedOut,
+                Some(profile.clone()),
+                None,
+                None,
+                notice.clone(),
+            ),
+        };
+        ConnectionStatus {
+            kind,
+            profile,
+            profiles,
+            remembered,
+            offline,
+            notice,
+        }
+    }
+}
