@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use keydesk_core::model::*;
-use keydesk_core::report::ModelDayUsage;
+use keydesk_core::report::{KeyUsage, ModelDayUsage};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -382,6 +382,34 @@ impl From<WorkspaceSpendOut> for MonthlySpend {
             requests: s.requests,
             input_tokens: s.input_tokens,
             output_tokens: s.output_tokens,
+        }
+    }
+}
+
+impl From<KeyUsage> for ApiKeyUsageOut {
+    fn from(k: KeyUsage) -> Self {
+        ApiKeyUsageOut {
+            key_id: k.key_id,
+            name: k.name,
+            hidden_key: k.hidden_key,
+            requests: k.requests,
+            input_tokens: k.input_tokens,
+            output_tokens: k.output_tokens,
+            cost: usd(k.cost_micros),
+        }
+    }
+}
+
+impl From<ApiKeyUsageOut> for KeyUsage {
+    fn from(k: ApiKeyUsageOut) -> Self {
+        KeyUsage {
+            key_id: k.key_id,
+            name: k.name,
+            hidden_key: k.hidden_key,
+            requests: k.requests,
+            input_tokens: k.input_tokens,
+            output_tokens: k.output_tokens,
+            cost_micros: micros(k.cost),
         }
     }
 }

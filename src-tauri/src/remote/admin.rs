@@ -19,7 +19,7 @@ use keydesk_core::OrganizationPatch;
 use reqwest::Method;
 use uuid::Uuid;
 
-use super::{body, RemoteBackend};
+use super::{body, read_all, RemoteBackend};
 use crate::error::{AppError, AppResult};
 
 /// A role on the wire, as its code (`A`, `M`...).
@@ -127,11 +127,7 @@ impl RemoteBackend {
                 None,
             )
             .await?;
-        answer
-            .members
-            .into_iter()
-            .map(|m| Ok(WorkspaceMember::try_from(m)?))
-            .collect()
+        read_all(answer.members)
     }
 
     /// Adds a member, or changes the role of one (the server's upsert).
@@ -209,11 +205,7 @@ impl RemoteBackend {
                 None,
             )
             .await?;
-        answer
-            .connectors
-            .into_iter()
-            .map(|c| Ok(Connector::try_from(c)?))
-            .collect()
+        read_all(answer.connectors)
     }
 
     pub(super) async fn create_connector(&self, input: NewConnector) -> AppResult<Connector> {

@@ -158,6 +158,17 @@ pub(super) async fn decode<T: DeserializeOwned>(response: Response) -> AppResult
     })
 }
 
+/// Every item of an answer's list in keydesk-core's model.
+pub(super) fn read_all<W, M>(items: Vec<W>) -> AppResult<Vec<M>>
+where
+    M: TryFrom<W, Error = keydesk_api::Unreadable>,
+{
+    items
+        .into_iter()
+        .map(|item| M::try_from(item).map_err(AppError::from))
+        .collect()
+}
+
 /// A request body as JSON.
 pub(super) fn body<T: Serialize>(value: &T) -> AppResult<Option<Value>> {
     serde_json::to_value(value)

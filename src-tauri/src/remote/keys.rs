@@ -16,11 +16,7 @@ impl RemoteBackend {
             .query(&ApiKeysQuery::from(filter));
         let body: ApiKeysOut = decode(self.execute(request).await?).await?;
         Ok(KeyPage {
-            keys: body
-                .keys
-                .into_iter()
-                .map(|k| Ok(ApiKey::try_from(k)?))
-                .collect::<AppResult<_>>()?,
+            keys: read_all(body.keys)?,
             total: body.total,
             total_exact: body.total_exact,
         })

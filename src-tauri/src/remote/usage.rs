@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use keydesk_api::{
-    micros, ApiKeysUsageOut, AuditEventsOut, AuditEventsQuery, ConnectorsOut, UsageOut,
-    WorkspaceSpendOut,
+    ApiKeysUsageOut, AuditEventsOut, AuditEventsQuery, ConnectorsOut, UsageOut, WorkspaceSpendOut,
 };
 use keydesk_core::model::{AuditEvent, AuditFilter, Connector, MonthlySpend};
 use keydesk_core::report::ModelDayUsage;
@@ -19,7 +18,7 @@ use keydesk_core::DailyCost;
 use reqwest::Method;
 use uuid::Uuid;
 
-use super::{decode, RemoteBackend};
+use super::{decode, read_all, RemoteBackend};
 use crate::backend::KeyUsage;
 use crate::error::{AppError, AppResult};
 
@@ -62,19 +61,7 @@ impl RemoteBackend {
                 None,
             )
             .await?;
-        Ok(answer
-            .keys
-            .into_iter()
-            .map(|k| KeyUsage {
-                key_id: k.key_id,
-                name: k.name,
-                hidden_key: k.hidden_key,
-                requests: k.requests,
-                input_tokens: k.input_tokens,
-                output_tokens: k.output_tokens,
-                cost_micros: micros(k.cost),
-            })
-            .collect())
+        Ok(answer.keys.into_iter().map(KeyUsage::from).collect())
     }
 
     async fn fetch_key_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
@@ -85,11 +72,7 @@ impl RemoteBackend {
                 None,
             )
             .await?;
-        answer
-            .connectors
-            .into_iter()
-            .map(|c| Ok(Connector::try_from(c)?))
-            .collect()
+        read_all(answer.connectors)
     }
 
     async fn fetch_audit(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {

@@ -60,21 +60,7 @@ pub async fn usage_by_key(
     // For the month's name; authorized like every usage report (it answers
     // "not found" to those who may not see the workspace).
     let spend = st.svc.monthly_spend(&caller.actor, id, start).await?;
-    let keys = st
-        .svc
-        .usage_by_key(&caller.actor, id, start)
-        .await?
-        .into_iter()
-        .map(|k| ApiKeyUsageOut {
-            key_id: k.key_id,
-            name: k.name,
-            hidden_key: k.hidden_key,
-            requests: k.requests,
-            input_tokens: k.input_tokens,
-            output_tokens: k.output_tokens,
-            cost: usd(k.cost_micros),
-        })
-        .collect();
+    let keys = st.svc.usage_by_key(&caller.actor, id, start).await?.into_iter().map(ApiKeyUsageOut::from).collect();
     Ok(Json(ApiKeysUsageOut { workspace_uuid: id, year: spend.year, month: spend.month, keys, currency: CURRENCY.into() }))
 }
 
