@@ -4,6 +4,8 @@
 
 pub mod backend;
 pub mod cache;
+#[cfg(test)]
+mod command_wiring;
 pub mod commands;
 pub mod connection;
 pub mod error;
