@@ -7,8 +7,12 @@
 # Runs scripts/setup.sh, builds the web UI into ui/dist (the app embeds it at
 # compile time), then builds and starts the debug app with cargo. The first
 # build takes a few minutes; later ones only rebuild what changed.
+# It is a dev build: tauri.dev.conf.json is merged over tauri.conf.json
+# (TAURI_CONFIG), so it has its own app identifier, and with it its own data
+# folder and keychain entries, apart from a release build's.
 # (For UI work with hot reload, use the Tauri CLI from the repository root
-#  instead: `ui/node_modules/.bin/tauri dev` starts Vite at the devUrl.)
+#  instead: `ui/node_modules/.bin/tauri dev --config tauri.dev.conf.json`
+#  starts Vite at the devUrl.)
 # Set KEYDESK_DATA_DIR to keep the app's data somewhere other than the
 # platform's app-data directory (e.g. a scratch directory for a demo).
 set -euo pipefail
@@ -31,6 +35,9 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
     echo "run-app:          (headless: start 'Xvfb :99 &' and set DISPLAY=:99)" >&2
 fi
 
+# The dev overlay, read by tauri-build and tauri::generate_context!.
+TAURI_CONFIG=$(cat tauri.dev.conf.json)
+export TAURI_CONFIG
 # tauri/custom-protocol: serve the embedded ui/dist. Without it a debug
 # build is in Tauri's dev mode and expects the Vite dev server at devUrl.
 echo "run-app: building and starting the app (cargo run -p keydesk)"

@@ -18,7 +18,10 @@
 #   rust tests  15 min  cargo test --workspace next to a throwaway PostgreSQL
 #                       server and a throwaway Redis, so the store's tests run
 #                       on SQLite and on PostgreSQL, and the gateway's
-#                       replicas share both
+#                       replicas share both; among them, that the app's
+#                       commands agree between src-tauri/build.rs, the
+#                       invoke handler and the capabilities, and that a dev
+#                       build's identifier is not the release build's
 #   rust lint   10 min  cargo clippy over every target, warnings as errors
 #   conformance 10 min  schemathesis, with the platform's Admin API spec,
 #                       against a real keydesk-server process
@@ -40,6 +43,10 @@
 #                       against a real keydesk-server, with the token in a
 #                       real Secret Service
 #
+# Every Rust build here is a dev build: TAURI_CONFIG merges tauri.dev.conf.json
+# over tauri.conf.json (another app identifier, so its data folder and
+# keychain entries are not a release build's).
+#
 # The whole run has 45 minutes (KEYDESK_TEST_MINUTES): a stage gets its own
 # limit or what is left of that, whichever is less. A fresh 2-core machine
 # needs about 20. A stage that fails or runs out of time stops the run
@@ -60,6 +67,13 @@ if [ "${CI:-}" = "true" ]; then
     export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 fi
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# Dev builds: the app identifier (and so the keychain service and the data
+# folder) of tauri.dev.conf.json, merged over tauri.conf.json by tauri-build
+# and tauri::generate_context!. Every cargo call below sees the same value, so
+# the app crate is compiled once.
+TAURI_CONFIG=$(cat "$ROOT/tauri.dev.conf.json")
+export TAURI_CONFIG
 
 # Build the app the way a release is built: with tauri's `custom-protocol`
 # feature the window serves the embedded ui/dist. Without it (plain cargo in

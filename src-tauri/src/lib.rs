@@ -34,19 +34,41 @@ pub const CONNECTION_CHANGED: &str = "connection-changed";
 /// its payload is the list's kind (`state`, `workspaces`, `keys`...).
 pub const DATA_REFRESHED: &str = "data-refreshed";
 
+/// Where an app build keeps its data and its sessions. Both are named after
+/// the app identifier, which dev and test builds take from the dev overlay
+/// tauri.dev.conf.json (merged over tauri.conf.json with `TAURI_CONFIG` at
+/// build time, or `--config` for the Tauri CLI): so a dev build never reads
+/// or overwrites a release build's data or sessions on the same machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AppStorage {
+    /// The platform's app-data directory (`<data dir>/<identifier>`), used
+    /// when `KEYDESK_DATA_DIR` is not set.
+    app_data_dir: Option<std::path::PathBuf>,
+    /// The service the session tokens are stored under in the keychain.
+    keychain_service: String,
+}
+
+impl AppStorage {
+    fn of<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Self {
+        AppStorage {
+            app_data_dir: app.path().app_data_dir().ok(),
+            keychain_service: app.config().identifier.clone(),
+        }
+    }
+}
+
 /// Runs the app until its last window closes.
 pub fn run() -> tauri::Result<()> {
     tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(commands::handler())
         .setup(|app| {
-            let data_dir = local::data_dir_from_env_or(|| app.path().app_data_dir().ok());
+            let storage = AppStorage::of(app.handle());
+            let data_dir = local::data_dir_from_env_or(|| storage.app_data_dir);
             if data_dir.is_none() {
                 eprintln!("keydesk: no data folder: the platform gave no app-data directory and KEYDESK_DATA_DIR is not set");
             }
-            // The keychain entries live under the app identifier, so a dev
-            // build with another identifier never sees release sessions.
-            let vault = SessionVault::new(&app.config().identifier);
+            let vault = SessionVault::new(&storage.keychain_service);
             let connection = tauri::async_runtime::block_on(Connection::open(data_dir, vault));
             let handle = app.handle().clone();
             connection.set_listener(Arc::new(move |event| {
@@ -74,4 +96,91 @@ pub fn run() -> tauri::Result<()> {
             Ok(())
         })
         .run(tauri::generate_context!())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use tauri::test::{mock_builder, mock_context, noop_assets};
+
+    /// The dev overlay, merged over tauri.conf.json for dev and test builds.
+    const DEV_CONFIG_FILE: &str = "tauri.dev.conf.json";
+
+    fn read_json(name: &str) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
+    }
+
+    /// A JSON merge patch (RFC 7396), the way tauri-build applies
+    /// `TAURI_CONFIG` and the CLI applies `--config`.
+    fn merge(target: &mut Value, patch: Value) {
+        match (target, patch) {
+            (Value::Object(target), Value::Object(patch)) => {
+                for (key, value) in patch {
+                    if value.is_null() {
+                        target.remove(&key);
+                    } else {
+                        merge(target.entry(key).or_insert(Value::Null), value);
+                    }
+                }
+            }
+            (target, patch) => *target = patch,
+        }
+    }
+
+    /// The configuration a build gets: tauri.conf.json, with the dev
+    /// overlay merged over it for a dev build.
+    fn build_config(dev: bool) -> tauri::Config {
+        let mut config = read_json("tauri.conf.json");
+        if dev {
+            merge(&mut config, read_json(DEV_CONFIG_FILE));
+        }
+        serde_json::from_value(config).expect("a valid Tauri configuration")
+    }
+
+    /// What an app built with `config` uses for its data and sessions.
+    fn storage_of(config: &tauri::Config) -> AppStorage {
+        let mut context = mock_context(noop_assets());
+        context.config_mut().identifier = config.identifier.clone();
+        let app = mock_builder().build(context).expect("the app builds");
+        AppStorage::of(app.handle())
+    }
+
+    #[test]
+    fn a_dev_build_keeps_its_data_and_keychain_entries_apart_from_a_release_build() {
+        let release = build_config(false);
+        let dev = build_config(true);
+        assert_ne!(
+            dev.identifier, release.identifier,
+            "{DEV_CONFIG_FILE} must give dev builds their own identifier"
+        );
+        assert_ne!(
+            dev.product_name, release.product_name,
+            "a dev build says it is one"
+        );
+
+        let (release_storage, dev_storage) = (storage_of(&release), storage_of(&dev));
+        // The keychain service follows the identifier.
+        assert_eq!(release_storage.keychain_service, release.identifier);
+        assert_eq!(dev_storage.keychain_service, dev.identifier);
+        assert_ne!(
+            dev_storage.keychain_service,
+            release_storage.keychain_service
+        );
+        // So does the data folder: the platform's app-data folder, by identifier.
+        let (release_dir, dev_dir) = (
+            release_storage.app_data_dir.expect("an app-data folder"),
+            dev_storage.app_data_dir.expect("an app-data folder"),
+        );
+        assert!(
+            release_dir.ends_with(&release.identifier),
+            "{}",
+            release_dir.display()
+        );
+        assert!(dev_dir.ends_with(&dev.identifier), "{}", dev_dir.display());
+        assert_ne!(dev_dir, release_dir);
+    }
 }

@@ -21,7 +21,11 @@ const ORG = process.env.E2E_ORG_NAME;
 const SCAN_DIRS = (process.env.E2E_SCAN_DIRS ?? '').split(':').filter(Boolean);
 
 // The app identifier: the keychain service its sessions are stored under.
-const KEYCHAIN_SERVICE = 'dev.keydesk.desktop';
+// The test command builds the app with the dev overlay, so by default the
+// identifier of tauri.dev.conf.json; E2E_APP_IDENTIFIER names another (that
+// of tauri.conf.json for a binary built without the overlay).
+const KEYCHAIN_SERVICE = process.env.E2E_APP_IDENTIFIER
+  || JSON.parse(readFileSync(new URL('../../tauri.dev.conf.json', import.meta.url), 'utf8')).identifier;
 
 const shared = { secret: null, hidden: null, token: null };
 

@@ -6,10 +6,14 @@
 # and the data folder are set up by run.sh. Screenshots and logs go to
 # target/e2e-artifacts/remote/.
 #
-#   cargo build -p keydesk-server && cargo build -p keydesk && tests/e2e/remote.sh
+#   cargo build -p keydesk-server
+#   TAURI_CONFIG="$(cat tauri.dev.conf.json)" cargo build -p keydesk --features tauri/custom-protocol
+#   tests/e2e/remote.sh
 #
 # KEYDESK_APP_BIN and KEYDESK_SERVER_BIN select other binaries (defaults:
-# target/debug/keydesk and target/debug/keydesk-server).
+# target/debug/keydesk and target/debug/keydesk-server). The app is expected
+# to be a dev build (the identifier of tauri.dev.conf.json, under which its
+# session lands in the keychain); E2E_APP_IDENTIFIER names another.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
