@@ -95,7 +95,11 @@ pub async fn delete_user(State(st): State<ServerState>, caller: Caller, Path(use
 /// their sessions. How a new user signs in for the first time.
 #[utoipa::path(post, path = "/v1/admin/users/{user_id}/password", tag = "users", params(("user_id" = Uuid, Path)),
     responses((status = 200, body = IssuedPasswordOut)))]
-pub async fn issue_password(State(st): State<ServerState>, caller: Caller, Path(user_id): Path<Uuid>) -> ApiResult<Json<IssuedPasswordOut>> {
+pub async fn issue_password(
+    State(st): State<ServerState>,
+    caller: Caller,
+    Path(user_id): Path<Uuid>,
+) -> ApiResult<Json<IssuedPasswordOut>> {
     let password = st.svc.issue_password(&caller.actor, user_id).await?;
     Ok(Json(IssuedPasswordOut { user_id, password: password.expose().clone() }))
 }
