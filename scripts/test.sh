@@ -22,6 +22,9 @@
 #                       commands agree between src-tauri/build.rs, the
 #                       invoke handler and the capabilities, and that a dev
 #                       build's identifier is not the release build's
+#   ts types     1 min  the TypeScript payload types the Rust tests just wrote
+#                       (ts-rs, into ui/src/generated/bindings) are the ones
+#                       committed: a Rust type changed without them fails
 #   rust lint   10 min  cargo clippy over every target, warnings as errors
 #   conformance 10 min  schemathesis, with the platform's Admin API spec,
 #                       against a real keydesk-server process
@@ -174,6 +177,7 @@ stage "rust format"  3 cargo fmt --all --check
 stage "rust build"  25 cargo test --workspace --locked "${APP_FEATURES[@]}" --no-run
 stage "rust tests"  15 bash scripts/with-postgres.sh bash scripts/with-redis.sh \
                         cargo test --workspace --locked "${APP_FEATURES[@]}"
+stage "ts types"     1 bash scripts/generated-types-current.sh
 stage "rust lint"   10 cargo clippy --workspace --all-targets --locked "${APP_FEATURES[@]}" -- -D warnings
 stage "conformance" 10 bash crates/server/tests/conformance.sh
 stage "sdks"        10 bash crates/server/tests/sdk/run.sh

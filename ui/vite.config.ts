@@ -20,8 +20,5 @@ export default defineConfig({
     environment: 'happy-dom',
     include: ['src/**/*.test.ts'],
     restoreMocks: true,
-    // Type-level tests (*.test-d.ts) run through tsc as part of `npm test`:
-    // payloads.test-d.ts checks api.ts against samples the Rust types produced.
-    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },
 });

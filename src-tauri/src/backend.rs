@@ -21,7 +21,8 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 
 /// Where the data the UI shows comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum BackendMode {
     /// The app's own SQLite file; no server.
@@ -31,7 +32,8 @@ pub enum BackendMode {
 }
 
 /// What the UI needs to decide which screen to show.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct AppState {
     pub mode: BackendMode,
     /// `None` until the first-run step created the organization.
@@ -41,7 +43,8 @@ pub struct AppState {
 }
 
 /// The first-run form.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct BootstrapInput {
     pub org_name: String,
     pub admin_email: String,

@@ -12,7 +12,6 @@ use keydesk_core::model::{
 };
 use keydesk_core::report::ModelDayUsage;
 use keydesk_core::{DailyCost, NewUser};
-use serde::ser::SerializeStruct;
 use serde::Serialize;
 use tauri::{Runtime, State};
 use uuid::Uuid;
@@ -20,25 +19,36 @@ use uuid::Uuid;
 use crate::backend::{AppState, Backend, BootstrapInput, IssuedKey, KeyUsage};
 use crate::connection::{AdminKeySignIn, Connection, ConnectionStatus, PasswordSignIn};
 use crate::error::AppError;
-use crate::wire::{OrganizationPatchInput, WorkspacePatchInput};
+use crate::patch_input::{OrganizationPatchInput, WorkspacePatchInput};
 
 type BackendState<'a> = State<'a, Arc<dyn Backend>>;
 type ConnectionState<'a> = State<'a, Arc<Connection>>;
 type CommandResult<T> = Result<T, AppError>;
 
-/// A newly issued key on its way to the reveal-once dialog:
-/// `{"key": ApiKey, "secret": "kd_...", "expiration_clamped": bool}`.
-/// Its `Debug` (derived through `IssuedKey`) still redacts the secret.
+/// A newly issued key on its way to the reveal-once dialog, serialized as
+/// `CreatedKey`. Its `Debug` (derived through `IssuedKey`) still redacts the
+/// secret.
 #[derive(Debug)]
 pub struct RevealOnce(pub IssuedKey);
 
+/// What the reveal-once dialog receives: the key, its full secret (this
+/// once) and whether the expiry policy moved the requested date.
+#[derive(Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct CreatedKey<'a> {
+    key: &'a keydesk_core::model::ApiKey,
+    secret: &'a str,
+    expiration_clamped: bool,
+}
+
 impl Serialize for RevealOnce {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("RevealOnce", 3)?;
-        out.serialize_field("key", &self.0.key)?;
-        out.serialize_field("secret", self.0.secret.expose().as_str())?;
-        out.serialize_field("expiration_clamped", &self.0.expiration_clamped)?;
-        out.end()
+        CreatedKey {
+            key: &self.0.key,
+            secret: self.0.secret.expose(),
+            expiration_clamped: self.0.expiration_clamped,
+        }
+        .serialize(serializer)
     }
 }
 

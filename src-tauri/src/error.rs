@@ -7,7 +7,8 @@ use serde::Serialize;
 
 /// Stable, machine-readable error codes (snake_case on the wire). The first
 /// six mirror keydesk-core's codes; the others belong to the shell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Validation,
@@ -25,13 +26,15 @@ pub enum ErrorCode {
     KeychainUnavailable,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
+#[ts(export, rename = "BackendErrorPayload")]
 #[error("{message}")]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
     /// The input field the error is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub field: Option<String>,
 }
 

@@ -31,7 +31,8 @@ impl SessionKey {
 }
 
 /// Where a session token ended up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Remembered {
     /// In the OS keychain: the session survives a restart.

@@ -11,10 +11,8 @@ pub mod connection;
 pub mod error;
 pub mod keychain;
 pub mod local;
-#[cfg(test)]
-mod payload_samples;
+pub mod patch_input;
 pub mod remote;
-pub mod wire;
 
 use std::sync::Arc;
 

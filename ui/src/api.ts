@@ -7,6 +7,106 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { readText, writeText } from '@tauri-apps/plugin-clipboard-manager';
+import type { ActionAvailability } from './generated/bindings/ActionAvailability';
+import type { AdminKeySignIn } from './generated/bindings/AdminKeySignIn';
+import type { ApiKey } from './generated/bindings/ApiKey';
+import type { AppState } from './generated/bindings/AppState';
+import type { AuditEvent } from './generated/bindings/AuditEvent';
+import type { AuditFilter } from './generated/bindings/AuditFilter';
+import type { BackendErrorPayload } from './generated/bindings/BackendErrorPayload';
+import type { BackendMode } from './generated/bindings/BackendMode';
+import type { BootstrapInput } from './generated/bindings/BootstrapInput';
+import type { ConnectionKind } from './generated/bindings/ConnectionKind';
+import type { ConnectionStatus } from './generated/bindings/ConnectionStatus';
+import type { Connector } from './generated/bindings/Connector';
+import type { ConnectorScope } from './generated/bindings/ConnectorScope';
+import type { ConnectorVisibility } from './generated/bindings/ConnectorVisibility';
+import type { CreatedKey } from './generated/bindings/CreatedKey';
+import type { CredentialKind } from './generated/bindings/CredentialKind';
+import type { DailyCost } from './generated/bindings/DailyCost';
+import type { ErrorCode } from './generated/bindings/ErrorCode';
+import type { KeyActions } from './generated/bindings/KeyActions';
+import type { KeyFilter } from './generated/bindings/KeyFilter';
+import type { KeyPage } from './generated/bindings/KeyPage';
+import type { KeyProduct } from './generated/bindings/KeyProduct';
+import type { KeySort } from './generated/bindings/KeySort';
+import type { KeySortColumn } from './generated/bindings/KeySortColumn';
+import type { KeyStatus } from './generated/bindings/KeyStatus';
+import type { KeyUsage } from './generated/bindings/KeyUsage';
+import type { ModelDayUsage } from './generated/bindings/ModelDayUsage';
+import type { MonthlySpend } from './generated/bindings/MonthlySpend';
+import type { NewConnector } from './generated/bindings/NewConnector';
+import type { NewKey } from './generated/bindings/NewKey';
+import type { NewUser } from './generated/bindings/NewUser';
+import type { NewWorkspace } from './generated/bindings/NewWorkspace';
+import type { OfflineInfo } from './generated/bindings/OfflineInfo';
+import type { OrgRole } from './generated/bindings/OrgRole';
+import type { Organization } from './generated/bindings/Organization';
+import type { OrganizationPatch } from './generated/bindings/OrganizationPatch';
+import type { PasswordSignIn } from './generated/bindings/PasswordSignIn';
+import type { Plan } from './generated/bindings/Plan';
+import type { Profile } from './generated/bindings/Profile';
+import type { RateLimits } from './generated/bindings/RateLimits';
+import type { Remembered } from './generated/bindings/Remembered';
+import type { UnavailableReason } from './generated/bindings/UnavailableReason';
+import type { User } from './generated/bindings/User';
+import type { Workspace } from './generated/bindings/Workspace';
+import type { WorkspaceMember } from './generated/bindings/WorkspaceMember';
+import type { WorkspacePatch } from './generated/bindings/WorkspacePatch';
+import type { WorkspaceRole } from './generated/bindings/WorkspaceRole';
+
+// The payload types are generated from the Rust types that produce them
+// (ts-rs, written by the Rust tests): a field renamed or retyped on the Rust
+// side is a type error here, not a surprise at run time.
+export type {
+  ActionAvailability,
+  AdminKeySignIn,
+  ApiKey,
+  AppState,
+  AuditEvent,
+  AuditFilter,
+  BackendErrorPayload,
+  BackendMode,
+  BootstrapInput,
+  ConnectionKind,
+  ConnectionStatus,
+  Connector,
+  ConnectorScope,
+  ConnectorVisibility,
+  CreatedKey,
+  CredentialKind,
+  DailyCost,
+  ErrorCode,
+  KeyActions,
+  KeyFilter,
+  KeyPage,
+  KeyProduct,
+  KeySort,
+  KeySortColumn,
+  KeyStatus,
+  KeyUsage,
+  ModelDayUsage,
+  MonthlySpend,
+  NewConnector,
+  NewKey,
+  NewUser,
+  NewWorkspace,
+  OfflineInfo,
+  OrgRole,
+  Organization,
+  OrganizationPatch,
+  PasswordSignIn,
+  Plan,
+  Profile,
+  RateLimits,
+  Remembered,
+  UnavailableReason,
+  User,
+  Workspace,
+  WorkspaceMember,
+  WorkspacePatch,
+  WorkspaceRole,
+};
 
 /** A uuid, as a string. */
 export type Uuid = string;
@@ -14,279 +114,6 @@ export type Uuid = string;
 export type Timestamp = string;
 /** A calendar day, "YYYY-MM-DD". */
 export type DateOnly = string;
-
-export type Plan = 'experiment' | 'scale';
-export type OrgRole = 'admin' | 'member' | 'billing_manager';
-
-export interface Organization {
-  id: Uuid;
-  name: string;
-  plan: Plan;
-  billing_active: boolean;
-  monthly_spend_limit_micros: number | null;
-  key_max_days: number | null;
-  created_at: Timestamp;
-}
-
-export interface User {
-  id: Uuid;
-  email: string;
-  name: string;
-  org_role: OrgRole;
-  created_at: Timestamp;
-}
-
-export type BackendMode = 'local' | 'remote';
-
-export interface AppState {
-  mode: BackendMode;
-  organization: Organization | null;
-  user: User | null;
-}
-
-export interface BootstrapInput {
-  org_name: string;
-  admin_email: string;
-  admin_name: string;
-}
-
-export interface RateLimits {
-  requests_per_second: number | null;
-  tokens_per_minute: Record<string, number>;
-}
-
-export interface Workspace {
-  id: Uuid;
-  name: string;
-  description: string;
-  icon: string;
-  is_default: boolean;
-  members_count: number;
-  monthly_spend_limit_micros: number | null;
-  rate_limits: RateLimits;
-  key_max_days: number | null;
-  created_at: Timestamp;
-}
-
-export interface NewWorkspace {
-  name: string;
-  description?: string;
-  icon?: string;
-  admin_user_id?: Uuid | null;
-}
-
-/** Absent fields are left unchanged; `null` removes a limit or policy. */
-export interface WorkspacePatch {
-  name?: string;
-  description?: string;
-  icon?: string;
-  monthly_spend_limit_micros?: number | null;
-  rate_limits?: RateLimits;
-  key_max_days?: number | null;
-}
-
-/** Absent fields are left unchanged; `null` removes a limit or policy. */
-export interface OrganizationPatch {
-  name?: string;
-  plan?: Plan;
-  billing_active?: boolean;
-  monthly_spend_limit_micros?: number | null;
-  key_max_days?: number | null;
-}
-
-export interface NewUser {
-  email: string;
-  name?: string;
-  org_role: OrgRole;
-}
-
-export type WorkspaceRole = 'admin' | 'member';
-
-export interface WorkspaceMember {
-  user_id: Uuid;
-  email: string;
-  name: string;
-  role: WorkspaceRole;
-  added_at: Timestamp;
-}
-
-export type ConnectorVisibility = 'private' | 'shared';
-
-export interface Connector {
-  id: Uuid;
-  name: string;
-  owner_id: Uuid;
-  workspace_id: Uuid;
-  visibility: ConnectorVisibility;
-  created_at: Timestamp;
-}
-
-export interface NewConnector {
-  workspace_id: Uuid;
-  name: string;
-  visibility: ConnectorVisibility;
-}
-
-/** A workspace's spend in one calendar month (UTC). */
-export interface MonthlySpend {
-  workspace_id: Uuid;
-  year: number;
-  month: number;
-  spent_micros: number;
-  /** The limit in force: the workspace's, else the organization's. */
-  limit_micros: number | null;
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-}
-
-export interface DailyCost {
-  day: DateOnly;
-  cost_micros: number;
-}
-
-export interface ModelDayUsage {
-  model: string;
-  day: DateOnly;
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_micros: number;
-}
-
-/** One key's usage this month; name and hidden_key are null once the key is deleted. */
-export interface KeyUsage {
-  key_id: Uuid;
-  name: string | null;
-  hidden_key: string | null;
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_micros: number;
-}
-
-export interface AuditEvent {
-  id: Uuid;
-  at: Timestamp;
-  actor_id: Uuid | null;
-  actor_email: string | null;
-  action: string;
-  target_type: string;
-  target_id: Uuid | null;
-  before: unknown;
-  after: unknown;
-}
-
-export interface AuditFilter {
-  actor_id?: Uuid | null;
-  action?: string | null;
-  target_id?: Uuid | null;
-  since?: Timestamp | null;
-  until?: Timestamp | null;
-  limit?: number | null;
-  offset?: number | null;
-}
-
-export type KeyProduct = 'API' | 'Vibe' | 'Mistral Code';
-export type ConnectorScope = 'shared' | 'private_and_shared';
-export type KeyStatus = 'active' | 'expired' | 'inactive';
-export type UnavailableReason = 'unsupported_scope' | 'key_expired' | 'not_allowed';
-
-export type ActionAvailability =
-  | { status: 'available' }
-  | { status: 'unavailable'; reason: UnavailableReason | null };
-
-export interface KeyActions {
-  rotate: ActionAvailability;
-  delete: ActionAvailability;
-}
-
-export interface ApiKey {
-  key_id: Uuid;
-  name: string | null;
-  hidden_key: string;
-  workspace_id: Uuid;
-  workspace_name: string;
-  owner_id: Uuid;
-  owner_email: string;
-  product: KeyProduct;
-  connector_scope: ConnectorScope;
-  created_at: Timestamp;
-  /** Last valid day (inclusive, UTC); null: never expires. */
-  expiration_date: DateOnly | null;
-  last_used_at: Timestamp | null;
-  delete_after: Timestamp | null;
-  /** The key's own monthly spending cap in micro-USD; null: none. */
-  monthly_budget_micros: number | null;
-  status: KeyStatus;
-  actions: KeyActions;
-}
-
-export interface NewKey {
-  workspace_id: Uuid;
-  user_id?: Uuid | null;
-  name?: string | null;
-  expiration?: DateOnly | null;
-  connector_scope?: ConnectorScope | null;
-  product?: KeyProduct | null;
-  monthly_budget_micros?: number | null;
-}
-
-/** Columns the backend can order the key list by. */
-export type KeySortColumn =
-  | 'name'
-  | 'hidden_key'
-  | 'product'
-  | 'workspace'
-  | 'owner'
-  | 'created'
-  | 'last_used'
-  | 'expires'
-  | 'status';
-
-export interface KeySort {
-  column: KeySortColumn;
-  descending: boolean;
-}
-
-export interface KeyFilter {
-  workspace_id?: Uuid | null;
-  owner_id?: Uuid | null;
-  search?: string | null;
-  status?: KeyStatus | null;
-  product?: KeyProduct | null;
-  unused_for_days?: number | null;
-  /** Newest first when absent (and between equal values). */
-  sort?: KeySort | null;
-  limit?: number | null;
-  offset?: number | null;
-}
-
-export interface KeyPage {
-  keys: ApiKey[];
-  /** Matching keys, counted up to a cap. */
-  total: number;
-  /** False when more than `total` keys match (show "10,000+"). */
-  total_exact: boolean;
-}
-
-/** A key just created: the only payload that ever carries a full secret. */
-export interface CreatedKey {
-  key: ApiKey;
-  secret: string;
-  expiration_clamped: boolean;
-}
-
-export type ErrorCode =
-  | 'validation'
-  | 'not_found'
-  | 'conflict'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'internal'
-  | 'not_initialized'
-  | 'unavailable'
-  | 'keychain_unavailable';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'validation',
@@ -301,57 +128,6 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
 ]);
 
 // ------------------------------------------------------------ connection
-
-export type CredentialKind = 'session' | 'admin_key';
-
-/** A saved server and account; `id` also names its keychain entry. */
-export interface Profile {
-  id: string;
-  server_url: string;
-  account: string;
-  credential: CredentialKind;
-}
-
-/** Where a session token went: the keychain, or this run's memory only. */
-export type Remembered = { kind: 'keychain' } | { kind: 'memory_only'; reason: string };
-
-export interface OfflineInfo {
-  /** When the server last gave the data now shown. */
-  fetched_at: Timestamp;
-  age_seconds: number;
-}
-
-export type ConnectionKind = 'local' | 'remote' | 'signed_out';
-
-export interface ConnectionStatus {
-  kind: ConnectionKind;
-  /** The active profile; null in local mode. */
-  profile: Profile | null;
-  profiles: Profile[];
-  remembered: Remembered | null;
-  /** Set while the lists shown come from the cache. */
-  offline: OfflineInfo | null;
-  /** Why the window is signed out, when it did not ask to be. */
-  notice: string | null;
-}
-
-export interface PasswordSignIn {
-  server_url: string;
-  email: string;
-  password: string;
-}
-
-export interface AdminKeySignIn {
-  server_url: string;
-  api_key: string;
-}
-
-/** What a rejected command carries. */
-export interface BackendErrorPayload {
-  code: ErrorCode;
-  message: string;
-  field?: string;
-}
 
 /** A failure reported by the backend, as `{code, message, field?}`. */
 export class BackendError extends Error {

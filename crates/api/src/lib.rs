@@ -79,7 +79,7 @@ impl std::fmt::Display for Unreadable {
 
 /// Tells an absent field (`None`) from an explicit null (`Some(None)`), for
 /// patches where null clears a setting.
-fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// Billing plan of the organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Plan {
     /// Free tier, for trying the platform.
@@ -33,6 +34,7 @@ impl Plan {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Organization {
     pub id: Uuid,
     pub name: String,
@@ -48,6 +50,7 @@ pub struct Organization {
 /// Organization role, with the platform's single-letter codes on the wire
 /// of the Admin API (`A`, `M`, `B`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum OrgRole {
     Admin,
@@ -74,6 +77,7 @@ impl OrgRole {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -83,6 +87,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspaceRole {
     Admin,
@@ -120,6 +125,7 @@ pub struct Roles {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RateLimits {
     /// Requests per second for the whole workspace. `None`: platform default.
     pub requests_per_second: Option<i32>,
@@ -129,6 +135,7 @@ pub struct RateLimits {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Workspace {
     pub id: Uuid,
     pub name: String,
@@ -145,11 +152,14 @@ pub struct Workspace {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields = nullable))]
 pub struct NewWorkspace {
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>", optional))]
     pub description: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>", optional))]
     pub icon: String,
     /// The user who becomes the workspace's first admin (the creator when absent).
     #[serde(default)]
@@ -169,6 +179,7 @@ pub struct WorkspacePatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct WorkspaceMember {
     pub user_id: Uuid,
     pub email: String,
@@ -180,6 +191,7 @@ pub struct WorkspaceMember {
 /// Product an API key is for. `MistralCode` is legacy: it is listed and can
 /// be deleted, but no new key of that type is ever created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum KeyProduct {
     #[serde(rename = "API")]
     Api,
@@ -209,6 +221,7 @@ impl KeyProduct {
 
 /// Which connectors requests made with a key may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectorScope {
     /// Only connectors shared with the key's workspace.
@@ -235,6 +248,7 @@ impl ConnectorScope {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
     Active,
@@ -245,6 +259,7 @@ pub enum KeyStatus {
 
 /// Why an action on a key is unavailable; the spec's reason codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum UnavailableReason {
     UnsupportedScope,
@@ -255,6 +270,7 @@ pub enum UnavailableReason {
 /// Availability of one action, shaped like the spec's
 /// `ActionAvailable` / `ActionUnavailable`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ActionAvailability {
     Available,
@@ -268,6 +284,7 @@ impl ActionAvailability {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct KeyActions {
     pub rotate: ActionAvailability,
     pub delete: ActionAvailability,
@@ -275,6 +292,7 @@ pub struct KeyActions {
 
 /// An API key as anyone may see it: never the secret, only its hidden form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ApiKey {
     pub key_id: Uuid,
     pub name: Option<String>,
@@ -308,6 +326,7 @@ pub struct CreatedKey {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields = nullable))]
 pub struct NewKey {
     pub workspace_id: Uuid,
     /// The owner; the acting user when absent.
@@ -340,6 +359,7 @@ pub struct KeyPatch {
 
 /// A column the key list can be ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum KeySortColumn {
     Name,
@@ -356,6 +376,7 @@ pub enum KeySortColumn {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct KeySort {
     pub column: KeySortColumn,
     #[serde(default)]
@@ -364,6 +385,7 @@ pub struct KeySort {
 
 /// Filters for listing keys. All are optional and combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields = nullable))]
 pub struct KeyFilter {
     #[serde(default)]
     pub workspace_id: Option<Uuid>,
@@ -389,6 +411,7 @@ pub struct KeyFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct KeyPage {
     pub keys: Vec<ApiKey>,
     /// Number of matching keys, counted up to a cap (see `total_exact`).
@@ -398,6 +421,7 @@ pub struct KeyPage {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectorVisibility {
     /// Only its owner's keys with scope `private_and_shared` reach it.
@@ -407,6 +431,7 @@ pub enum ConnectorVisibility {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Connector {
     pub id: Uuid,
     pub name: String,
@@ -417,6 +442,7 @@ pub struct Connector {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct NewConnector {
     pub workspace_id: Uuid,
     pub name: String,
@@ -437,6 +463,7 @@ pub struct UsageRecord {
 
 /// A workspace's spend in one calendar month (UTC).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct MonthlySpend {
     pub workspace_id: Uuid,
     pub year: i32,
@@ -459,6 +486,7 @@ impl MonthlySpend {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AuditEvent {
     pub id: Uuid,
     pub at: DateTime<Utc>,
@@ -472,6 +500,7 @@ pub struct AuditEvent {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields = nullable))]
 pub struct AuditFilter {
     #[serde(default)]
     pub actor_id: Option<Uuid>,

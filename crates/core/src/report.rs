@@ -14,6 +14,7 @@ use crate::service::{Actor, Service};
 
 /// One model's usage on one day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ModelDayUsage {
     pub model: String,
     pub day: NaiveDate,
@@ -26,6 +27,7 @@ pub struct ModelDayUsage {
 /// One key's usage in a month. `name` and `hidden_key` are `None` once the
 /// key has been deleted: its usage still counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct KeyUsage {
     pub key_id: Uuid,
     pub name: Option<String>,

@@ -21,17 +21,21 @@ impl<'de> Deserialize<'de> for SecretInput {
 }
 
 /// Sign in to a Keydesk server with email and password.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct PasswordSignIn {
     pub server_url: String,
     pub email: String,
+    #[ts(type = "string")]
     pub password: SecretInput,
 }
 
 /// Connect to an organization with an Admin API key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct AdminKeySignIn {
     pub server_url: String,
+    #[ts(type = "string")]
     pub api_key: SecretInput,
 }
 

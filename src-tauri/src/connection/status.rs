@@ -8,7 +8,8 @@ use crate::remote::{OfflineInfo, Profile};
 use super::{Connection, Current};
 
 /// Where the window's data comes from right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionKind {
     /// The app's own SQLite file.
@@ -21,7 +22,8 @@ pub enum ConnectionKind {
 
 /// Everything the window needs to show the connection: the profile switcher,
 /// the offline banner, the sign-in screen and its message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ConnectionStatus {
     pub kind: ConnectionKind,
     /// The active profile (remote or signed out); `None` in local mode.

@@ -62,7 +62,8 @@ const INSTANT_START: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Lists answered from the cache because the server could not be reached.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct OfflineInfo {
     /// When the server last gave the data now shown.
     pub fetched_at: DateTime<Utc>,
@@ -73,7 +74,8 @@ pub struct OfflineInfo {
 /// One server and account: what the window lists as a saved profile (in
 /// `profiles.json`), the scope of its cache entries, and its keychain entry
 /// (`id` names it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Profile {
     pub id: String,
     /// The server's base address, without a trailing slash.
@@ -114,7 +116,8 @@ pub fn cache_scope(server_url: &str, account: &str) -> String {
 }
 
 /// How the backend authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
     /// A session token from `POST /v1/auth/sessions`; sign-out revokes it.

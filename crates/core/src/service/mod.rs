@@ -44,9 +44,11 @@ pub struct Actor {
 
 /// The user fields an admin provides to add someone to the organization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields = nullable))]
 pub struct NewUser {
     pub email: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>", optional))]
     pub name: String,
     pub org_role: OrgRole,
 }
@@ -73,6 +75,7 @@ pub struct KeyAuth {
 
 /// One day's cost in a month's chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct DailyCost {
     pub day: NaiveDate,
     pub cost_micros: i64,

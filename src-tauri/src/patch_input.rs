@@ -6,21 +6,12 @@
 
 use keydesk_core::model::{Plan, RateLimits, WorkspacePatch};
 use keydesk_core::OrganizationPatch;
-use serde::{Deserialize, Deserializer, Serialize};
-
-/// Present (even as `null`) becomes `Some(value)`; absent stays `None`
-/// through `#[serde(default)]`.
-fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
-}
+use serde::{Deserialize, Serialize};
 
 /// A workspace's edit form and settings tab. Absent fields are unchanged;
 /// `null` for the limit or the expiry policy removes it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, rename = "WorkspacePatch", optional_fields = nullable)]
 pub struct WorkspacePatchInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -30,7 +21,7 @@ pub struct WorkspacePatchInput {
     pub icon: Option<String>,
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "keydesk_api::double_option",
         skip_serializing_if = "Option::is_none"
     )]
     pub monthly_spend_limit_micros: Option<Option<i64>>,
@@ -38,7 +29,7 @@ pub struct WorkspacePatchInput {
     pub rate_limits: Option<RateLimits>,
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "keydesk_api::double_option",
         skip_serializing_if = "Option::is_none"
     )]
     pub key_max_days: Option<Option<i32>>,
@@ -58,7 +49,8 @@ impl From<WorkspacePatchInput> for WorkspacePatch {
 }
 
 /// The organization's settings (Billing & limits). Same absent/`null` rule.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, rename = "OrganizationPatch", optional_fields = nullable)]
 pub struct OrganizationPatchInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -68,13 +60,13 @@ pub struct OrganizationPatchInput {
     pub billing_active: Option<bool>,
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "keydesk_api::double_option",
         skip_serializing_if = "Option::is_none"
     )]
     pub monthly_spend_limit_micros: Option<Option<i64>>,
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "keydesk_api::double_option",
         skip_serializing_if = "Option::is_none"
     )]
     pub key_max_days: Option<Option<i32>>,
