@@ -1,7 +1,7 @@
 //! The `Backend` trait: every operation the UI can ask for, independent of
-//! where the data lives. `LocalBackend` (local.rs) implements it over the
-//! embedded SQLite store; a remote implementation over the Keydesk server
-//! will implement the same trait, and the commands cannot tell them apart.
+//! where the data lives. `LocalBackend` (local/) implements it over the
+//! embedded SQLite store and `RemoteBackend` (remote/) over a Keydesk
+//! server's Admin API; the commands cannot tell them apart.
 //! Also here: the small payload types the trait adds to keydesk-core's model,
 //! and `UnavailableBackend`, which stands in when no store could be opened.
 

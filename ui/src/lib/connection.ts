@@ -1,6 +1,6 @@
 // The sign-in form's checks and the connection's wording: what the sidebar's
 // switcher and the offline banner say. The address rules are the backend's
-// (remote.rs parse_server_url): https, or plain http for this computer only.
+// (remote/http.rs parse_server_url): https, or plain http for this computer only.
 
 import type { ConnectionStatus, CredentialKind, Profile } from '../api';
 import type { FieldErrors } from './validation';
