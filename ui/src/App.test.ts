@@ -5,9 +5,10 @@ import App from './App.svelte';
 import type { ConnectionStatus } from './api';
 import { orgStore } from './lib/org.svelte';
 import { connectionStatus, PROFILE, state, workspace } from './test/fixtures';
-import { byTestId, click, render, waitFor } from './test/dom';
+import { byTestId, click, destroyAll, render, waitFor } from './test/dom';
 
 afterEach(() => {
+  destroyAll();
   clearMocks();
   orgStore.current = null;
   document.body.innerHTML = '';
@@ -138,5 +139,39 @@ describe('main window and its connection', () => {
     click(option);
     await waitFor(() => byTestId(target, 'page-workspace'));
     expect(document.querySelector('[data-testid="palette-option"]')).toBeNull();
+  });
+});
+
+describe("an organization member's main window", () => {
+  it('opens on their own keys, with no organization pages and no search palette', async () => {
+    const filters: unknown[] = [];
+    mockIPC(
+      (cmd, args) => {
+        switch (cmd) {
+          case 'connection_status':
+            return remote();
+          case 'get_state':
+            return { ...state, mode: 'remote', user: { ...state.user!, org_role: 'member' } };
+          case 'list_keys':
+            filters.push((args as any).filter);
+            return { keys: [], total: 0, total_exact: true };
+          case 'list_workspaces':
+            return [workspace()];
+          default:
+            return null;
+        }
+      },
+      { shouldMockEvents: true },
+    );
+    const { target } = render(App, {});
+    await waitFor(() => byTestId(target, 'page-keys'));
+    const nav = [...target.querySelectorAll('[data-testid^="nav-"]')].map((b) => b.textContent?.trim());
+    expect(nav).toEqual(['My keys']);
+    expect(target.querySelector('h1')?.textContent).toBe('My keys');
+    expect(byTestId(target, 'open-palette')).toBeNull();
+    await waitFor(() => (filters.length > 0 ? true : null));
+    // Never the organization's pages, not even for a moment.
+    expect(filters).toHaveLength(1);
+    expect(filters[0]).toMatchObject({ owner_id: state.user!.id });
   });
 });

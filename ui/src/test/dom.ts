@@ -2,18 +2,27 @@
 
 import { flushSync, mount, unmount, type Component } from 'svelte';
 
+/** Components rendered and not yet destroyed. */
+const live = new Set<() => void>();
+
 export function render<P extends Record<string, unknown>>(component: Component<P>, props: P) {
   const target = document.createElement('div');
   document.body.appendChild(target);
   const instance = mount(component, { target, props });
   flushSync();
-  return {
-    target,
-    destroy() {
-      unmount(instance);
-      target.remove();
-    },
+  const destroy = () => {
+    if (!live.delete(destroy)) return;
+    unmount(instance);
+    target.remove();
   };
+  live.add(destroy);
+  return { target, destroy };
+}
+
+/** Destroys every component still rendered, so that none of a finished
+ *  test's effects reach the next test's mocks. */
+export function destroyAll() {
+  for (const destroy of [...live]) destroy();
 }
 
 /** Polls `probe` until it returns a truthy value (or throws after `ms`). */
