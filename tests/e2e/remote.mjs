@@ -1,7 +1,8 @@
 // End-to-end journey of the real Keydesk app in remote mode, against a real
 // keydesk-server process, with the session token in a real Secret Service:
 // sign in from the first screen, create a key, restart (still signed in:
-// the token came back from the keychain), sign out, restart (signed out).
+// the token came back from the keychain), sign out, restart (signed out);
+// then an organization member signs in and sees only their own keys.
 // Then no file the app, the server or the test tools wrote holds the key,
 // the password or the session token (read from the keychain with secret-tool). Started by tests/e2e/remote.sh, which sets up the server,
 // the keychain and these variables besides driver.mjs's:
@@ -27,7 +28,7 @@ const SCAN_DIRS = (process.env.E2E_SCAN_DIRS ?? '').split(':').filter(Boolean);
 const KEYCHAIN_SERVICE = process.env.E2E_APP_IDENTIFIER
   || JSON.parse(readFileSync(new URL('../../tauri.dev.conf.json', import.meta.url), 'utf8')).identifier;
 
-const shared = { secret: null, hidden: null, token: null };
+const shared = { secret: null, hidden: null, token: null, memberPassword: null };
 
 /** The session token as the Secret Service holds it (secret-tool, libsecret). */
 function tokenInKeychain() {
@@ -120,6 +121,77 @@ async function signedOutAfterRestart() {
   }
 }
 
+/** One Admin API call as the admin, the way a script of theirs would. */
+async function adminCall(token, method, path, body) {
+  const response = await fetch(`${SERVER_URL}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert(response.ok, `${method} ${path} answered ${response.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function memberSeesOnlyTheirKeys() {
+  assert(shared.hidden, "this test needs the admin's key made by the first test, which failed");
+  step('an admin adds a member to the Default workspace and issues them a key');
+  const signIn = await fetch(`${SERVER_URL}/v1/auth/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+  });
+  assert(signIn.ok, `the admin signs in over the API (${signIn.status})`);
+  const { token } = await signIn.json();
+  const memberEmail = 'dev@northwind.example';
+  const created = await adminCall(token, 'POST', '/v1/admin/users', [
+    { email: memberEmail, first_name: 'Dana', last_name: 'Dev', role_names: ['member'] },
+  ]);
+  const memberId = created.email_to_user_id[memberEmail];
+  assert(memberId, 'the member was created');
+  shared.memberPassword = (await adminCall(token, 'POST', `/v1/admin/users/${memberId}/password`)).password;
+  const workspaces = await adminCall(token, 'GET', '/v1/admin/workspaces');
+  const home = workspaces.items.find((w) => w.is_default);
+  await adminCall(token, 'POST', `/v1/admin/workspaces/${home.uuid}/add-users`, {
+    members: [{ user_uuid: memberId, role_names: ['workspace_contributor'] }],
+  });
+  const memberKey = await adminCall(token, 'POST', '/v1/admin/api-keys', {
+    workspace_uuid: home.uuid,
+    user_id: memberId,
+    name: "Dana's laptop",
+  });
+  await adminCall(token, 'DELETE', '/v1/auth/sessions/current');
+
+  const session = await Session.start();
+  try {
+    step('the member signs in on the saved server');
+    await session.find('[data-testid="sign-in"]');
+    await session.type('#email', memberEmail);
+    await session.type('#password', shared.memberPassword);
+    await session.click('[data-testid="sign-in-submit"]');
+    await session.find('[data-testid="page-keys"]');
+    await waitForText(session, '[data-testid="page-title"]', 'My keys');
+    await waitForText(session, '[data-testid="signed-in-as"]', memberEmail);
+
+    step('only their keys, and no organization pages');
+    const nav = await session.all('[data-testid^="nav-"]');
+    assert(nav.length === 1, `one section in the sidebar (found ${nav.length})`);
+    assert((await session.text('[data-testid="nav-keys"]')) === 'My keys', 'the section is "My keys"');
+    await waitForText(session, '[data-testid="key-hidden"]', memberKey.hidden_key);
+    const shown = await session.script(
+      "return [...document.querySelectorAll('[data-testid=\"key-hidden\"]')].map((e) => e.textContent.trim());",
+      [],
+    );
+    assert(!shown.includes(shared.hidden), `the admin's key is not listed (listed: ${shown.join(', ')})`);
+    assert((await session.count('[role="alert"]')) === 0, 'no error on the page');
+    await session.screenshot('remote-06-member-my-keys');
+    await session.click('[data-testid="sign-out"]');
+    await session.find('[data-testid="sign-in"]');
+  } finally {
+    await session.end();
+  }
+}
+
 function filesUnder(dir, out = []) {
   let entries = [];
   try {
@@ -140,7 +212,9 @@ async function noSecretInAnyFile() {
   assert(shared.secret, 'this test needs the key made by the first test, which failed');
   assert(SCAN_DIRS.length > 0, 'E2E_SCAN_DIRS names the folders to search');
   assert(shared.token, 'the session token was read from the keychain by the first test');
-  const needles = [shared.secret, shared.secret.slice(8, -6), PASSWORD, shared.token].map((s) => Buffer.from(s));
+  const needles = [shared.secret, shared.secret.slice(8, -6), PASSWORD, shared.token, shared.memberPassword]
+    .filter(Boolean)
+    .map((s) => Buffer.from(s));
   let scanned = 0;
   for (const dir of SCAN_DIRS) {
     for (const file of filesUnder(dir)) {
@@ -159,5 +233,6 @@ await runTests([
   ['remote: sign in from the first screen, create a key shown once', signInCreateKey],
   ['remote: still signed in after a restart (token from the keychain), then sign out', stillSignedInAfterRestart],
   ['remote: signed out after a restart too', signedOutAfterRestart],
+  ['remote: an organization member signs in and sees only their own keys', memberSeesOnlyTheirKeys],
   ['remote: no key, password or session token in any file the app, the server or the tools wrote', noSecretInAnyFile],
 ]);

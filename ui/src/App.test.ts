@@ -169,6 +169,8 @@ describe("an organization member's main window", () => {
     expect(nav).toEqual(['My keys']);
     expect(target.querySelector('h1')?.textContent).toBe('My keys');
     expect(byTestId(target, 'open-palette')).toBeNull();
+    // No owner to choose: the list is theirs.
+    expect(byTestId(target, 'filter-owner')).toBeNull();
     await waitFor(() => (filters.length > 0 ? true : null));
     // Never the organization's pages, not even for a moment.
     expect(filters).toHaveLength(1);
