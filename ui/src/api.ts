@@ -207,6 +207,11 @@ export async function onDataRefreshed(handler: (kind: string) => void): Promise<
   return listen<string>('data-refreshed', (event) => handler(event.payload));
 }
 
+/** The tray window was shown from the tray (it reloads its list). */
+export async function onTrayShown(handler: () => void): Promise<() => void> {
+  return listen('tray-shown', () => handler());
+}
+
 export function getState(): Promise<AppState> {
   return call('get_state');
 }
