@@ -370,3 +370,90 @@ fn every_command_is_registered_built_and_allowed() {
         problems.join("\n  - ")
     );
 }
+
+/// The windows each capability file is for: file -> window labels.
+fn capability_windows() -> BTreeMap<PathBuf, Vec<String>> {
+    capabilities()
+        .into_keys()
+        .map(|path| {
+            let value: serde_json::Value = serde_json::from_str(&read(&path)).unwrap();
+            let windows = value["windows"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{} names no windows", shown(&path)))
+                .iter()
+                .map(|w| w.as_str().expect("a window label").to_owned())
+                .collect();
+            (path, windows)
+        })
+        .collect()
+}
+
+/// The window labels of tauri.conf.json.
+fn configured_windows() -> Vec<String> {
+    let config: serde_json::Value =
+        serde_json::from_str(&read(&root().join("tauri.conf.json"))).unwrap();
+    config["app"]["windows"]
+        .as_array()
+        .expect("tauri.conf.json lists windows")
+        .iter()
+        .map(|w| w["label"].as_str().expect("a window label").to_owned())
+        .collect()
+}
+
+/// What the tray window may call: reading who the app acts as and listing
+/// keys. Anything more is a decision to make here, on purpose.
+const TRAY_COMMANDS: &[&str] = &["connection_status", "get_state", "list_keys"];
+
+#[test]
+fn each_window_has_one_capability_of_its_own_and_the_tray_window_no_admin_command() {
+    let windows = configured_windows();
+    let by_file = capability_windows();
+    let mut problems = Vec::new();
+    for window in &windows {
+        let files: Vec<_> = by_file
+            .iter()
+            .filter(|(_, named)| named.contains(window))
+            .map(|(path, _)| shown(path))
+            .collect();
+        if files.len() != 1 {
+            problems.push(format!(
+                "window `{window}` is named by {} capability files ({files:?}); each window has exactly one",
+                files.len()
+            ));
+        }
+    }
+    for (path, named) in &by_file {
+        if named.len() != 1 || !windows.contains(&named[0]) {
+            problems.push(format!(
+                "{} is for {named:?}: a capability serves one window of tauri.conf.json",
+                shown(path)
+            ));
+        }
+    }
+
+    let capabilities = capabilities();
+    let tray: Vec<&String> = by_file
+        .iter()
+        .filter(|(_, named)| named.iter().any(|w| w == "tray"))
+        .flat_map(|(path, _)| &capabilities[path])
+        .collect();
+    assert!(
+        !tray.is_empty(),
+        "no capability grants the tray window anything"
+    );
+    let allowed: Vec<String> = TRAY_COMMANDS.iter().map(|c| allow(c)).collect();
+    for permission in tray {
+        let app_command = !permission.contains(':');
+        let plugin_ok = permission.starts_with("core:event:");
+        if (app_command && !allowed.contains(permission)) || (!app_command && !plugin_ok) {
+            problems.push(format!(
+                "the tray window is granted `{permission}`, beyond what it needs ({TRAY_COMMANDS:?} and events)"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the windows' capabilities are off:\n  - {}",
+        problems.join("\n  - ")
+    );
+}

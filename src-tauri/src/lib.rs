@@ -1,6 +1,6 @@
 //! The Keydesk desktop shell: builds the Tauri app, opens the connection the
-//! UI talks to (the local store or a signed-in server), and creates the main
-//! window once it is in state.
+//! UI talks to (the local store or a signed-in server), creates the main and
+//! tray windows once it is in state, and puts the icon in the tray.
 
 pub mod backend;
 pub mod cache;
@@ -13,6 +13,7 @@ pub mod keychain;
 pub mod local;
 pub mod patch_input;
 pub mod remote;
+pub mod tray;
 
 use std::sync::Arc;
 
@@ -55,11 +56,32 @@ impl AppStorage {
     }
 }
 
-/// Runs the app until its last window closes.
+/// Test only (honoured by debug builds): set to 1, the app shows the tray
+/// window at start, as the tray's "My keys" does. WebDriver drives pages,
+/// not the tray icon's menu, which belongs to the desktop shell.
+const TEST_OPEN_TRAY_WINDOW: &str = "KEYDESK_TEST_OPEN_TRAY_WINDOW";
+
+/// A window of tauri.conf.json, created now (they all say `"create": false`).
+fn create_window(app: &tauri::App, label: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == label)
+        .cloned()
+        .ok_or_else(|| format!("tauri.conf.json has no window labelled {label:?}"))?;
+    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+    Ok(())
+}
+
+/// Runs the app until "Quit" (or, without a tray, until its last window closes).
 pub fn run() -> tauri::Result<()> {
     tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_positioner::init())
         .invoke_handler(commands::handler())
+        .on_window_event(tray::on_window_event)
         .setup(|app| {
             let storage = AppStorage::of(app.handle());
             let data_dir = local::data_dir_from_env_or(|| storage.app_data_dir);
@@ -69,28 +91,40 @@ pub fn run() -> tauri::Result<()> {
             let vault = SessionVault::new(&storage.keychain_service);
             let connection = tauri::async_runtime::block_on(Connection::open(data_dir, vault));
             let handle = app.handle().clone();
+            // Weak: the connection owns this listener.
+            let listened = Arc::downgrade(&connection);
             connection.set_listener(Arc::new(move |event| {
                 let sent = match event {
-                    ConnectionEvent::Changed => handle.emit(CONNECTION_CHANGED, ()),
+                    ConnectionEvent::Changed => {
+                        if let Some(connection) = listened.upgrade() {
+                            let handle = handle.clone();
+                            tauri::async_runtime::spawn(async move {
+                                tray::show_profile(&handle, &connection.status().await);
+                            });
+                        }
+                        handle.emit(CONNECTION_CHANGED, ())
+                    }
                     ConnectionEvent::Refreshed { kind } => handle.emit(DATA_REFRESHED, kind),
                 };
                 if let Err(e) = sent {
                     eprintln!("keydesk: cannot tell the window: {e}");
                 }
             }));
+            let status = tauri::async_runtime::block_on(connection.status());
             app.manage(connection.clone() as Arc<dyn Backend>);
             app.manage(connection);
-            // The window is created only now (`"create": false` in the
+            // The windows are created only now (`"create": false` in the
             // config), so no call from the UI can arrive before the backend.
-            let config = app
-                .config()
-                .app
-                .windows
-                .iter()
-                .find(|w| w.label == MAIN_WINDOW)
-                .cloned()
-                .ok_or("tauri.conf.json has no window labelled \"main\"")?;
-            tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+            create_window(app, MAIN_WINDOW)?;
+            create_window(app, tray::TRAY_WINDOW)?;
+            if let Err(e) = tray::install(app.handle(), &tray::profile_label(&status)) {
+                eprintln!("keydesk: no tray icon: {e}");
+            }
+            if cfg!(debug_assertions)
+                && std::env::var_os(TEST_OPEN_TRAY_WINDOW).is_some_and(|v| v == "1")
+            {
+                tray::show_tray_window(app.handle());
+            }
             Ok(())
         })
         .run(tauri::generate_context!())
