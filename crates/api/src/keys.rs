@@ -215,6 +215,78 @@ pub struct ApiKeysQuery {
     pub descending: Option<bool>,
 }
 
+/// Keydesk: the caller's own keys (`GET /v1/me/api-keys`), with the same
+/// filters and order as the organization's list.
+#[derive(Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct MyKeysQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Name substring or the last 4 characters of the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<Uuid>,
+    /// `active`, `expired` or `inactive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    pub status: Option<KeyStatus>,
+    /// `API`, `Vibe` or `Mistral Code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    pub product: Option<ProductOut>,
+    /// Only keys not used (or never used) in the last N days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_for_days: Option<i32>,
+    /// Order by this column, as in `GET /v1/admin/api-keys`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    pub sort: Option<KeySortColumn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub descending: Option<bool>,
+}
+
+impl MyKeysQuery {
+    /// The list filter, for the keys of `owner` (the caller).
+    pub fn filter_for(self, owner: Uuid) -> KeyFilter {
+        let mut filter = KeyFilter::from(ApiKeysQuery {
+            limit: self.limit,
+            offset: self.offset,
+            name: self.name,
+            workspace_id: self.workspace_id,
+            user_id: None,
+            status: self.status,
+            product: self.product,
+            unused_for_days: self.unused_for_days,
+            sort: self.sort,
+            descending: self.descending,
+        });
+        filter.owner_id = Some(owner);
+        filter
+    }
+}
+
+/// The caller's own keys' filter (its owner is the caller, not sent).
+impl From<&KeyFilter> for MyKeysQuery {
+    fn from(f: &KeyFilter) -> Self {
+        let q = ApiKeysQuery::from(f);
+        MyKeysQuery {
+            limit: q.limit,
+            offset: q.offset,
+            name: q.name,
+            workspace_id: q.workspace_id,
+            status: q.status,
+            product: q.product,
+            unused_for_days: q.unused_for_days,
+            sort: q.sort,
+            descending: q.descending,
+        }
+    }
+}
+
 /// `AdminCreateAPIKeyIN`, plus Keydesk's product and connector scope.
 #[derive(Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

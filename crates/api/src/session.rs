@@ -69,16 +69,6 @@ pub struct ChangePasswordIn {
     pub new_password: String,
 }
 
-#[derive(Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
-#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
-pub struct MyKeysQuery {
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-    pub name: Option<String>,
-    pub workspace_id: Option<Uuid>,
-}
-
 impl TryFrom<UserOut> for User {
     type Error = Unreadable;
 

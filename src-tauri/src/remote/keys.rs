@@ -1,19 +1,36 @@
 //! API keys over the Admin API: the key list (through the cache), creation
 //! and rotation (whose answer carries the secret once), renames, budgets and
-//! deletion, one or many at a time (all or none).
+//! deletion, one or many at a time (all or none). An organization member's
+//! own keys go through the self-service endpoints (`/v1/me/api-keys`), the
+//! organization's through `/v1/admin/api-keys`.
 
 use keydesk_api::{
-    AdminCreateApiKeyIn, ApiKeyOut, ApiKeysOut, ApiKeysQuery, DeleteApiKeysIn, DeleteApiKeysOut,
-    KeyPatchIn, RotateKeyIn,
+    AdminCreateApiKeyIn, ApiKeyOut, ApiKeysOut, ApiKeysQuery, CreateOwnKeyIn, DeleteApiKeysIn,
+    DeleteApiKeysOut, KeyPatchIn, MyKeysQuery, RotateKeyIn,
 };
+use keydesk_core::model::OrgRole;
 
 use super::*;
 
 impl RemoteBackend {
+    /// The signed-in user when they are an organization member acting on
+    /// keys of their own (`owner` absent or theirs): the self-service
+    /// endpoints are theirs.
+    async fn member_acting_for(&self, owner: Option<Uuid>) -> AppResult<Option<Uuid>> {
+        let me = self.current_user().await?;
+        let own = owner.is_none_or(|id| id == me.id);
+        Ok((me.org_role == OrgRole::Member && own).then_some(me.id))
+    }
+
     pub(super) async fn fetch_keys(&self, filter: &KeyFilter) -> AppResult<KeyPage> {
-        let request = self
-            .request(Method::GET, "/v1/admin/api-keys")
-            .query(&ApiKeysQuery::from(filter));
+        let request = match self.member_acting_for(filter.owner_id).await? {
+            Some(_) => self
+                .request(Method::GET, "/v1/me/api-keys")
+                .query(&MyKeysQuery::from(filter)),
+            None => self
+                .request(Method::GET, "/v1/admin/api-keys")
+                .query(&ApiKeysQuery::from(filter)),
+        };
         let body: ApiKeysOut = decode(self.execute(request).await?).await?;
         Ok(KeyPage {
             keys: read_all(body.keys)?,
@@ -57,6 +74,23 @@ impl RemoteBackend {
     }
 
     pub(super) async fn create_key(&self, input: NewKey) -> AppResult<IssuedKey> {
+        // A member's own key; one with a budget goes to the Admin API, whose
+        // answer says who may set budgets.
+        if input.monthly_budget_micros.is_none()
+            && self.member_acting_for(input.user_id).await?.is_some()
+        {
+            let request = CreateOwnKeyIn {
+                workspace_uuid: input.workspace_id,
+                name: input.name,
+                expiration: input.expiration,
+                product: input.product.map(Into::into),
+                connector_scope: input.connector_scope.map(Into::into),
+            };
+            let response = self
+                .send(Method::POST, "/v1/me/api-keys", body(&request)?)
+                .await?;
+            return self.issued(response).await;
+        }
         let user_id = match input.user_id {
             Some(id) => id,
             None => self.current_user().await?.id,
@@ -103,12 +137,11 @@ impl RemoteBackend {
     }
 
     pub(super) async fn delete_key(&self, key_id: Uuid) -> AppResult<()> {
-        self.send(
-            Method::DELETE,
-            &format!("/v1/admin/api-keys/{key_id}"),
-            None,
-        )
-        .await?;
+        let path = match self.member_acting_for(None).await? {
+            Some(_) => format!("/v1/me/api-keys/{key_id}"),
+            None => format!("/v1/admin/api-keys/{key_id}"),
+        };
+        self.send(Method::DELETE, &path, None).await?;
         Ok(())
     }
 

@@ -32,6 +32,7 @@ mod workspaces;
 // The runs: the contract on each backend, then what only remote mode has.
 mod gateway;
 mod hygiene;
+mod member;
 mod offline;
 mod runs;
 mod sessions;

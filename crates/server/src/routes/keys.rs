@@ -113,14 +113,7 @@ pub async fn rotate(State(st): State<ServerState>, caller: Caller, Path(id): Pat
 /// The caller's own keys, in every workspace they belong to.
 #[utoipa::path(get, path = "/v1/me/api-keys", tag = "me", params(MyKeysQuery), responses((status = 200, body = ApiKeysOut)))]
 pub async fn list_my_keys(State(st): State<ServerState>, caller: Caller, Query(q): Query<MyKeysQuery>) -> ApiResult<Json<ApiKeysOut>> {
-    let filter = KeyFilter {
-        workspace_id: q.workspace_id,
-        owner_id: Some(caller.actor.user_id),
-        search: q.name,
-        limit: q.limit,
-        offset: q.offset,
-        ..Default::default()
-    };
+    let filter = q.filter_for(caller.actor.user_id);
     Ok(Json(page_out(st.svc.list_keys(&caller.actor, filter).await?)))
 }
 
