@@ -61,6 +61,11 @@ impl AppStorage {
 /// not the tray icon's menu, which belongs to the desktop shell.
 const TEST_OPEN_TRAY_WINDOW: &str = "KEYDESK_TEST_OPEN_TRAY_WINDOW";
 
+/// Test only (honoured by debug builds): started with this argument, the
+/// app's windows take the dark theme whatever the desktop's setting, for
+/// the end-to-end tests' dark screenshots.
+const TEST_DARK_THEME_ARG: &str = "--test-dark-theme";
+
 /// A window of tauri.conf.json, created now (they all say `"create": false`).
 fn create_window(app: &tauri::App, label: &str) -> Result<(), Box<dyn std::error::Error>> {
     let config = app
@@ -120,10 +125,13 @@ pub fn run() -> tauri::Result<()> {
             if let Err(e) = tray::install(app.handle(), &tray::profile_label(&status)) {
                 eprintln!("keydesk: no tray icon: {e}");
             }
-            if cfg!(debug_assertions)
-                && std::env::var_os(TEST_OPEN_TRAY_WINDOW).is_some_and(|v| v == "1")
-            {
-                tray::show_tray_window(app.handle());
+            if cfg!(debug_assertions) {
+                if std::env::args().any(|arg| arg == TEST_DARK_THEME_ARG) {
+                    app.handle().set_theme(Some(tauri::Theme::Dark));
+                }
+                if std::env::var_os(TEST_OPEN_TRAY_WINDOW).is_some_and(|v| v == "1") {
+                    tray::show_tray_window(app.handle());
+                }
             }
             Ok(())
         })

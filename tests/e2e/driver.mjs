@@ -75,10 +75,11 @@ export async function waitFor(what, probe, timeoutMs = TIMEOUT_MS) {
 }
 
 export class Session {
-  static async start() {
+  /** Starts the app; `args` are passed to it (e.g. the test-only `--test-dark-theme`). */
+  static async start({ args = [] } = {}) {
     const value = await wd('POST', '/session', {
       capabilities: {
-        alwaysMatch: { browserName: 'wry', 'tauri:options': { application: APP_BIN } },
+        alwaysMatch: { browserName: 'wry', 'tauri:options': { application: APP_BIN, args } },
       },
     });
     const session = new Session(value.sessionId);

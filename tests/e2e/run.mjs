@@ -4,6 +4,8 @@
 //   KEYDESK_TEST_CLOCK_FILE  (test only, debug builds) a file holding the number
 //                     of days the app's store clock is shifted by; journey (c)
 //                     writes it to make keys expire
+//   KEYDESK_TEST_OPEN_TRAY_WINDOW  (test only, debug builds) 1: the app shows
+//                     its tray window at start, for journey (d) to switch to
 // Usually started by tests/e2e/run.sh, which sets all of these up.
 //
 // The full key secret read from the reveal dialog is never printed.
@@ -375,6 +377,158 @@ async function journeyBulkDeleteExpired() {
   }
 }
 
+/** Switches the session to the window whose page is `page` (e.g. "tray.html"); returns its handle. */
+async function switchToPage(session, page) {
+  return waitFor(`a window showing ${page}`, async () => {
+    for (const handle of await session.cmd('GET', '/window/handles')) {
+      await session.cmd('POST', '/window', { handle });
+      if ((await session.cmd('GET', '/url')).endsWith(page)) return handle;
+    }
+    return null;
+  });
+}
+
+/** Invokes a command from the current window; resolves to {ok, value} or
+ *  {ok: false, refusal} (not `error`, which the client reads as WebDriver's own). */
+function invokeHere(session, command, args) {
+  return session.cmd('POST', '/execute/async', {
+    script: `const done = arguments[arguments.length - 1];
+      const [command, args] = [arguments[0], arguments[1]];
+      Promise.resolve().then(() => window.__TAURI_INTERNALS__.invoke(command, args)).then(
+        (value) => done({ ok: true, value }),
+        (error) => done({ ok: false, refusal: typeof error === 'string' ? error : JSON.stringify(error) }));`,
+    args: [command, args],
+  });
+}
+
+/** "YYYY-MM-DD", `days` from today (UTC). */
+function dayFromToday(days) {
+  return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+}
+
+/** Creates a key in the open keys view and returns its secret (never printed). */
+async function createKeyReadSecret(session, name, expiration) {
+  await session.click('[data-testid="create-key"]');
+  await session.type('#key-name', name);
+  await session.setValue('#key-expiration', expiration);
+  await session.click('[data-testid="create-key-submit"]');
+  await session.find('[data-testid="reveal-dialog"]');
+  const secret = await waitFor('the revealed secret', () => session.property('[data-testid="reveal-secret"]', 'value'));
+  await session.click('[data-testid="reveal-close"]');
+  await session.gone('[data-testid="reveal-dialog"]');
+  await session.find(`[data-testid="key-row"][data-name="${name}"]`);
+  return secret;
+}
+
+/** Polls the text of the element `testid` inside `row` until it equals
+ *  `expected` (read from the DOM: the row's cells clip their overflow, which
+ *  WebDriver's own text call reads as not displayed). */
+async function waitForCell(session, row, testid, expected) {
+  let last;
+  try {
+    await waitFor(`${testid} to read ${JSON.stringify(expected)}`, async () => {
+      last = await session.script(
+        `return arguments[0].querySelector('[data-testid="' + arguments[1] + '"]')?.textContent.trim() ?? null;`,
+        [{ 'element-6066-11e4-a52e-4f735466cecf': row }, testid],
+      );
+      return last === expected;
+    });
+  } catch (err) {
+    throw new Error(`${err.message}; last read ${JSON.stringify(last)}`);
+  }
+}
+
+/** The tray window's row for the key named `name`. */
+function trayRow(session, name) {
+  return waitFor(`tray row "${name}"`, async () => (await session.all(`[data-testid="tray-key"][data-name="${name}"]`))[0]);
+}
+
+async function journeyTrayWindow() {
+  setClockShift(0);
+  let session = await Session.start();
+  try {
+    step('create two keys in the main window: one for a month, one expiring in 3 days');
+    await session.click('[data-testid="nav-keys"]');
+    await waitForText(session, '[data-testid="page-title"]', 'API keys');
+    const monthly = await createKeyReadSecret(session, 'Tray monthly', dayFromToday(30));
+    const soon = await createKeyReadSecret(session, 'Tray soon', dayFromToday(3));
+    await session.end();
+
+    // The next start opens the tray window, as "My keys" does (see run.sh).
+    session = await Session.start();
+    const main = await session.cmd('GET', '/window');
+    step('the tray window lists them, hidden, soonest expiry first');
+    await switchToPage(session, 'tray.html');
+    await waitForText(session, '[data-testid="tray-user"]', 'Ada Lovelace');
+    const soonRow = await trayRow(session, 'Tray soon');
+    const monthlyRow = await trayRow(session, 'Tray monthly');
+    await waitForCell(session, monthlyRow, 'tray-key-hidden', hiddenForm(monthly));
+    await waitForCell(session, monthlyRow, 'tray-key-expiry', 'in 30 days');
+    await waitForCell(session, monthlyRow, 'tray-key-workspace', 'Default');
+    await waitForCell(session, monthlyRow, 'tray-key-last-used', 'Never used');
+    const toneOf = async (row) => session.cmd('GET', `/element/${(await session.all('[data-testid="tray-key-expiry"]', row))[0]}/attribute/data-tone`);
+    assertEqual(await toneOf(monthlyRow), 'ok', 'a key with a month left is not flagged');
+
+    step('the key expiring in 3 days carries the warning');
+    await waitForCell(session, soonRow, 'tray-key-hidden', hiddenForm(soon));
+    await waitForCell(session, soonRow, 'tray-key-expiry', 'in 3 days');
+    assertEqual(await toneOf(soonRow), 'warning', 'a key with 3 days left is flagged');
+    const colours = await session.script(
+      `const [a, b] = [...arguments].map((row) => getComputedStyle(row.querySelector('[data-testid="tray-key-expiry"]')).color);
+       return [a, b];`,
+      [{ 'element-6066-11e4-a52e-4f735466cecf': soonRow }, { 'element-6066-11e4-a52e-4f735466cecf': monthlyRow }],
+    );
+    assert(colours[0] !== colours[1], `the warning has its own colour (read ${colours.join(' and ')})`);
+    const names = await session.script(`return [...document.querySelectorAll('[data-testid="tray-key-name"]')].map((n) => n.textContent.trim());`);
+    assert(names.indexOf('Tray soon') < names.indexOf('Tray monthly'), `soonest expiry first (saw ${names.join(', ')})`);
+    await assertNoSecret(session, [monthly, soon], 'tray window');
+    await session.screenshot('40-tray-window-light');
+
+    step('search by the last 4 characters, then by name');
+    await session.type('[data-testid="tray-search"]', monthly.slice(-4));
+    await waitFor('only the matching key', async () => (await session.count('[data-testid="tray-key"]')) === 1);
+    await trayRow(session, 'Tray monthly');
+    await session.type('[data-testid="tray-search"]', 'tray soon');
+    await waitFor('only the key named so', async () => (await session.count('[data-testid="tray-key"]')) === 1);
+    await trayRow(session, 'Tray soon');
+    await session.setValue('[data-testid="tray-search"]', '');
+    await waitFor('every key again', async () => (await session.count('[data-testid="tray-key"]')) >= 2);
+
+    step("the tray window's capability refuses admin commands");
+    const listed = await invokeHere(session, 'list_keys', { filter: {} });
+    assert(listed.ok, `the tray window may list keys (got ${listed.refusal})`);
+    const workspaceId = listed.value.keys[0].workspace_id;
+    for (const [command, args] of [
+      ['delete_workspace', { workspace_id: workspaceId, confirmed: false }],
+      ['create_user', { input: { email: 'eve@example.com', name: 'Eve', org_role: 'admin' } }],
+    ]) {
+      const refused = await invokeHere(session, command, args);
+      assert(!refused.ok, `${command} is refused from the tray window`);
+      assert(/not allowed on window "tray"/.test(refused.refusal), `${command} is refused by the permissions (got ${JSON.stringify(refused.refusal)})`);
+    }
+
+    step('the same command is allowed from the main window');
+    await session.cmd('POST', '/window', { handle: main });
+    const fromMain = await invokeHere(session, 'delete_workspace', { workspace_id: workspaceId, confirmed: false });
+    // Answered by the backend (a count, or its own refusal for the default
+    // workspace), not refused by the permissions.
+    const answered = fromMain.ok ? typeof fromMain.value === 'number' : /^\{"code":/.test(fromMain.refusal);
+    assert(answered, `the main window reaches the backend (got ${JSON.stringify(fromMain)})`);
+    await session.end();
+
+    step('the same list in the dark theme');
+    session = await Session.start({ args: ['--test-dark-theme'] });
+    await switchToPage(session, 'tray.html');
+    assert(await session.script("return matchMedia('(prefers-color-scheme: dark)').matches"), 'the page sees the dark theme');
+    await waitForCell(session, await trayRow(session, 'Tray soon'), 'tray-key-expiry', 'in 3 days');
+    await session.screenshot('41-tray-window-dark');
+  } catch (err) {
+    await session.failureScreenshot();
+    throw err;
+  } finally {
+    await session.end();
+  }
+}
 
 const tests = [
   ['first run, workspace, key shown once then only its hidden form', firstRunWorkspaceAndKey],
@@ -382,6 +536,7 @@ const tests = [
   ['(a) workspace, member, spend limit, key shown once, rotate with grace, delete old', journeyWorkspaceMemberLimitKeyRotate],
   ["(b) member details list that member's keys", journeyMemberDetails],
   ['(c) bulk delete of expired keys', journeyBulkDeleteExpired],
+  ["(d) the tray window lists my keys hidden with their expiry, warns under 7 days, and may not call admin commands", journeyTrayWindow],
 ];
 
 await runTests(tests);

@@ -86,6 +86,9 @@ export WEBKIT_DISABLE_COMPOSITING_MODE="${WEBKIT_DISABLE_COMPOSITING_MODE:-1}"
 # inherits this environment, including its data folder.
 export KEYDESK_DATA_DIR="$data_dir"
 export KEYDESK_TEST_CLOCK_FILE="$clock_file"
+# Test only (debug builds): the app shows its tray window at start, as the
+# tray menu's "My keys" does, so that WebDriver can switch to it.
+export KEYDESK_TEST_OPEN_TRAY_WINDOW=1
 export KEYDESK_APP_BIN="$app_bin"
 export E2E_ARTIFACTS="$artifacts"
 
