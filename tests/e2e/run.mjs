@@ -10,6 +10,7 @@
 //
 // The full key secret read from the reveal dialog is never printed.
 
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 
 import { Session, assert, assertEqual, hiddenForm, runTests, step, waitFor, waitForText } from './driver.mjs';
@@ -438,6 +439,17 @@ async function waitForCell(session, row, testid, expected) {
   }
 }
 
+/** The ids of the app's mapped (shown) X windows whose title matches
+ *  `pattern`, from xdotool on the test's display. */
+function shownWindows(pattern) {
+  try {
+    return execFileSync('xdotool', ['search', '--onlyvisible', '--name', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch (err) {
+    if (err.status === 1) return []; // none found
+    throw err;
+  }
+}
+
 /** The tray window's row for the key named `name`. */
 function trayRow(session, name) {
   return waitFor(`tray row "${name}"`, async () => (await session.all(`[data-testid="tray-key"][data-name="${name}"]`))[0]);
@@ -522,6 +534,15 @@ async function journeyTrayWindow() {
     assert(await session.script("return matchMedia('(prefers-color-scheme: dark)').matches"), 'the page sees the dark theme');
     await waitForCell(session, await trayRow(session, 'Tray soon'), 'tray-key-expiry', 'in 3 days');
     await session.screenshot('41-tray-window-dark');
+
+    step('the tray window hides when it loses focus');
+    const [trayWindow] = shownWindows('My keys');
+    const [mainWindow] = shownWindows('^Keydesk$');
+    assert(trayWindow && mainWindow, 'both windows are shown');
+    execFileSync('xdotool', ['windowfocus', '--sync', trayWindow]);
+    execFileSync('xdotool', ['windowfocus', '--sync', mainWindow]);
+    await waitFor('the tray window to hide', async () => shownWindows('My keys').length === 0);
+    assert(shownWindows('^Keydesk$').length === 1, 'the main window stays');
   } catch (err) {
     await session.failureScreenshot();
     throw err;
@@ -536,7 +557,7 @@ const tests = [
   ['(a) workspace, member, spend limit, key shown once, rotate with grace, delete old', journeyWorkspaceMemberLimitKeyRotate],
   ["(b) member details list that member's keys", journeyMemberDetails],
   ['(c) bulk delete of expired keys', journeyBulkDeleteExpired],
-  ["(d) the tray window lists my keys hidden with their expiry, warns under 7 days, and may not call admin commands", journeyTrayWindow],
+  ["(d) the tray window lists my keys hidden with their expiry, warns under 7 days, may not call admin commands, and hides when it loses focus", journeyTrayWindow],
 ];
 
 await runTests(tests);

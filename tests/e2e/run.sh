@@ -13,7 +13,8 @@
 # screenshots and logs.
 #
 # Needs: node 20+, tauri-driver (cargo install tauri-driver --locked),
-# WebKitWebDriver (Debian: webkit2gtk-driver), Xvfb when DISPLAY is unset.
+# WebKitWebDriver (Debian: webkit2gtk-driver), Xvfb when DISPLAY is unset,
+# xdotool (the tray journey checks which windows are shown).
 # KEYDESK_APP_BIN selects another binary (default target/debug/keydesk).
 set -euo pipefail
 
