@@ -83,6 +83,13 @@ fn create_window(app: &tauri::App, label: &str) -> Result<(), Box<dyn std::error
 /// Runs the app until "Quit" (or, without a tray, until its last window closes).
 pub fn run() -> tauri::Result<()> {
     tauri::Builder::default()
+        // First: a second launch (same app identifier, same user session)
+        // ends at once and brings this one's main window forward, which is
+        // also the way back to a window closed into a tray the desktop does
+        // not show.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_main_window(app)
+        }))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_positioner::init())
         .invoke_handler(commands::handler())

@@ -9,11 +9,11 @@
 //   E2E_SERVER_URL, E2E_ADMIN_EMAIL, E2E_ADMIN_PASSWORD, E2E_ORG_NAME
 //   E2E_SCAN_DIRS     folders to search for secrets afterwards (':'-separated)
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { Session, assert, hiddenForm, runTests, step, waitFor, waitForText } from './driver.mjs';
+import { APP_BIN, Session, assert, hiddenForm, runTests, step, waitFor, waitForText } from './driver.mjs';
 
 const SERVER_URL = process.env.E2E_SERVER_URL;
 const EMAIL = process.env.E2E_ADMIN_EMAIL;
@@ -192,6 +192,36 @@ async function memberSeesOnlyTheirKeys() {
   }
 }
 
+/** Runs the app binary once more; resolves with its exit code, or null if
+ *  it is still running after `ms` (then it is stopped). */
+function launchAgain(ms) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(APP_BIN, [], { env: process.env, stdio: 'ignore' });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolvePromise(null);
+    }, ms);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise(code);
+    });
+  });
+}
+
+async function aSecondLaunchGivesWayToTheRunningApp() {
+  const session = await Session.start();
+  try {
+    await session.find('[data-testid="sign-in"]');
+    step('start Keydesk again while it runs (same user session, same D-Bus)');
+    const code = await launchAgain(15_000);
+    assert(code === 0, `the second launch ended at once and cleanly (exit code ${code}; null: it kept running)`);
+    // The running app still answers.
+    await session.find('[data-testid="sign-in"]');
+  } finally {
+    await session.end();
+  }
+}
+
 function filesUnder(dir, out = []) {
   let entries = [];
   try {
@@ -234,5 +264,6 @@ await runTests([
   ['remote: still signed in after a restart (token from the keychain), then sign out', stillSignedInAfterRestart],
   ['remote: signed out after a restart too', signedOutAfterRestart],
   ['remote: an organization member signs in and sees only their own keys', memberSeesOnlyTheirKeys],
+  ['remote: a second launch ends at once and brings the running app forward', aSecondLaunchGivesWayToTheRunningApp],
   ['remote: no key, password or session token in any file the app, the server or the tools wrote', noSecretInAnyFile],
 ]);
