@@ -77,21 +77,7 @@ async fn new_member(server: &TestServer, email: &str) -> (Uuid, String) {
         })
         .await
         .unwrap();
-    let issued: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/v1/admin/users/{}/password",
-            server.url, user.id
-        ))
-        .header("x-api-key", &server.admin_api_key)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (user.id, issued["password"].as_str().unwrap().to_owned())
+    (user.id, server.issue_password(user.id).await)
 }
 
 fn expect_remote(status: &ConnectionStatus, email: &str) {

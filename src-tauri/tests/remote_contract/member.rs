@@ -61,21 +61,7 @@ async fn a_members_own_keys_go_through_the_self_service_endpoints() {
         })
         .await
         .unwrap();
-    let issued: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/v1/admin/users/{}/password",
-            server.url, member.id
-        ))
-        .header("x-api-key", &server.admin_api_key)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let password = issued["password"].as_str().unwrap().to_owned();
+    let password = server.issue_password(member.id).await;
     let member_dir = tempfile::tempdir().unwrap();
     let dana = RemoteBackend::sign_in(
         &server.url,

@@ -108,6 +108,23 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// A one-time password for `user_id`, issued over the Admin API with
+    /// the admin's key, as an admin would hand it to a new member.
+    pub async fn issue_password(&self, user_id: Uuid) -> String {
+        let issued: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/v1/admin/users/{user_id}/password", self.url))
+            .header("x-api-key", &self.admin_api_key)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        issued["password"].as_str().unwrap().to_owned()
+    }
+
     /// `init` then `serve` on a free port; SQLite in a temp dir unless a
     /// PostgreSQL database URL is given.
     pub fn start(postgres: Option<String>) -> TestServer {
