@@ -16,15 +16,6 @@ pub fn org_role_name(role: OrgRole) -> &'static str {
     }
 }
 
-/// Workspace role names of the Admin API. Keydesk's workspace member can do
-/// what the platform's "workspace_contributor" can.
-pub fn workspace_role_name(role: WorkspaceRole) -> &'static str {
-    match role {
-        WorkspaceRole::Admin => "workspace_admin",
-        WorkspaceRole::Member => "workspace_contributor",
-    }
-}
-
 /// The four ways a request may name roles: `role_names`, `roles` (codes or
 /// role uuids), `role_name`, `role`. The first one present wins.
 pub struct RoleFields<'a> {
