@@ -52,15 +52,22 @@ export function planLabel(plan: Plan): string {
 
 export const EXPIRES_SOON_DAYS = 7;
 
+/** Milliseconds a key valid through `day` has left at `now`; negative once expired. */
+export function timeLeft(day: string, now: Date = new Date()): number {
+  return endOfDay(day).getTime() - now.getTime();
+}
+
+/** Whether that much time left is under the "expires soon" threshold. */
+export function expiresSoon(left: number): boolean {
+  return left < EXPIRES_SOON_DAYS * DAY;
+}
+
 export type BadgeKind = 'active' | 'expires_soon' | 'expired' | 'inactive';
 
 /** The badge a key gets: its status, with "expires soon" under 7 days. */
 export function keyBadge(key: Pick<ApiKey, 'status' | 'expiration_date'>, now: Date = new Date()): BadgeKind {
   if (key.status !== 'active') return key.status;
-  if (key.expiration_date) {
-    const left = endOfDay(key.expiration_date).getTime() - now.getTime();
-    if (left < EXPIRES_SOON_DAYS * DAY) return 'expires_soon';
-  }
+  if (key.expiration_date && expiresSoon(timeLeft(key.expiration_date, now))) return 'expires_soon';
   return 'active';
 }
 

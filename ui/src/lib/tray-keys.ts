@@ -4,7 +4,7 @@
 // Which keys exist and what their status is stays the backend's word.
 
 import type { ApiKey } from '../api';
-import { EXPIRES_SOON_DAYS, endOfDay } from './format';
+import { expiresSoon, timeLeft } from './format';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -20,12 +20,12 @@ export interface Expiry {
 export function expiryOf(key: Pick<ApiKey, 'status' | 'expiration_date'>, now: Date = new Date()): Expiry {
   if (key.status === 'expired') return { text: 'expired', tone: 'expired' };
   if (!key.expiration_date) return { text: 'never expires', tone: 'none' };
-  const left = endOfDay(key.expiration_date).getTime() - now.getTime();
+  const left = timeLeft(key.expiration_date, now);
   if (left < 0) return { text: 'expired', tone: 'expired' };
   // Whole days the key is still valid after today; the last day reads "today".
   const days = Math.floor(left / DAY);
   const text = days === 0 ? 'expires today' : days === 1 ? 'in 1 day' : `in ${days} days`;
-  return { text, tone: left < EXPIRES_SOON_DAYS * DAY ? 'warning' : 'ok' };
+  return { text, tone: expiresSoon(left) ? 'warning' : 'ok' };
 }
 
 /** Soonest expiry first; keys that never expire last; then by name. */
