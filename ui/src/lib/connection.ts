@@ -46,14 +46,17 @@ export function validateSignIn(fields: SignInFields): FieldErrors {
 }
 
 /** "keydesk.example.com · ada@example.com": where first, then who. */
-export function profileLabel(profile: Profile): string {
-  let host = profile.server_url;
+/** A server address without its scheme: "keydesk.example.com:8443". */
+export function serverHost(serverUrl: string): string {
   try {
-    host = new URL(profile.server_url).host;
+    return new URL(serverUrl).host;
   } catch {
-    // Keep the address as saved.
+    return serverUrl; // Kept as saved.
   }
-  return `${host} · ${profile.account}`;
+}
+
+export function profileLabel(profile: Profile): string {
+  return `${serverHost(profile.server_url)} · ${profile.account}`;
 }
 
 /** The switcher's value for the current connection: a profile id, or '' for the local store. */
