@@ -58,7 +58,7 @@ PACKAGES=(
     librsvg2-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
     build-essential pkg-config libssl-dev libxdo-dev file
     # running the real window headless, screenshots, WebDriver
-    xvfb xauth xdotool imagemagick webkit2gtk-driver at-spi2-core
+    xvfb xauth xdotool xclip imagemagick webkit2gtk-driver at-spi2-core
     # OS keychain (Secret Service over D-Bus, kernel keyutils)
     gnome-keyring dbus dbus-x11 libsecret-tools keyutils libdbus-1-dev
     # the store's PostgreSQL tests (server binaries + pg_trgm from contrib)

@@ -46,6 +46,14 @@ const COMMANDS: &[&str] = &[
     "delete_connector",
     "reachable_connectors",
     "list_audit",
+    "copy_secret",
+    "clear_copied_secret",
+    "save_env_file",
+    "start_at_login",
+    "set_start_at_login",
+    "open_main_window",
+    "get_preferences",
+    "set_preferences",
 ];
 
 fn main() {

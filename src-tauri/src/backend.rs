@@ -6,6 +6,8 @@
 //! and `UnavailableBackend`, which stands in when no store could be opened.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+pub use keydesk_core::ledger::SpendAlert;
 use keydesk_core::model::{
     ApiKey, AuditEvent, AuditFilter, Connector, ConnectorVisibility, KeyFilter, KeyPage,
     MonthlySpend, NewConnector, NewKey, NewWorkspace, OrgRole, Organization, User, Workspace,
@@ -141,6 +143,11 @@ pub trait Backend: Send + Sync {
     async fn usage_by_model(&self, workspace_id: Uuid) -> AppResult<Vec<ModelDayUsage>>;
     /// The current month's usage per key, most expensive first.
     async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>>;
+    /// Spend alerts (a workspace's month passed 50, 80 or 100 % of its
+    /// limit) of every workspace the user answers for, newest first; only
+    /// those raised at or after `since` when given. Someone who administers
+    /// no workspace gets an empty list.
+    async fn spend_alerts(&self, since: Option<DateTime<Utc>>) -> AppResult<Vec<SpendAlert>>;
 
     async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>>;
     async fn create_connector(&self, input: NewConnector) -> AppResult<Connector>;
@@ -271,6 +278,9 @@ impl Backend for UnavailableBackend {
         self.fail()
     }
     async fn usage_by_key(&self, _workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
+        self.fail()
+    }
+    async fn spend_alerts(&self, _since: Option<DateTime<Utc>>) -> AppResult<Vec<SpendAlert>> {
         self.fail()
     }
     async fn list_connectors(&self, _workspace_id: Uuid) -> AppResult<Vec<Connector>> {

@@ -400,9 +400,27 @@ fn configured_windows() -> Vec<String> {
         .collect()
 }
 
-/// What the tray window may call: reading who the app acts as and listing
-/// keys. Anything more is a decision to make here, on purpose.
-const TRAY_COMMANDS: &[&str] = &["connection_status", "get_state", "list_keys"];
+/// What the tray window may call: who the app acts as, the workspaces to
+/// create a key in, one's own keys (list, create, delete: the backend
+/// decides what is one's own), copying or saving a new key, the
+/// notification and start-at-login settings, and bringing up the main
+/// window. Anything more is a decision to make here, on purpose.
+const TRAY_COMMANDS: &[&str] = &[
+    "connection_status",
+    "get_state",
+    "list_workspaces",
+    "list_keys",
+    "create_key",
+    "delete_key",
+    "copy_secret",
+    "clear_copied_secret",
+    "save_env_file",
+    "get_preferences",
+    "set_preferences",
+    "start_at_login",
+    "set_start_at_login",
+    "open_main_window",
+];
 
 #[test]
 fn each_window_has_one_capability_of_its_own_and_the_tray_window_no_admin_command() {

@@ -392,6 +392,14 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         delete_connector,
         reachable_connectors,
         list_audit,
+        crate::clipboard::copy_secret,
+        crate::clipboard::clear_copied_secret,
+        crate::env_file::save_env_file,
+        crate::start_at_login::start_at_login,
+        crate::start_at_login::set_start_at_login,
+        crate::tray::open_main_window,
+        crate::notify::commands::get_preferences,
+        crate::notify::commands::set_preferences,
     ]
 }
 
@@ -498,6 +506,12 @@ mod tests {
             Ok(vec![])
         }
         async fn usage_by_key(&self, _: Uuid) -> AppResult<Vec<KeyUsage>> {
+            Ok(vec![])
+        }
+        async fn spend_alerts(
+            &self,
+            _: Option<chrono::DateTime<chrono::Utc>>,
+        ) -> AppResult<Vec<crate::backend::SpendAlert>> {
             Ok(vec![])
         }
         async fn list_connectors(&self, _: Uuid) -> AppResult<Vec<Connector>> {

@@ -4,20 +4,25 @@
 
 pub mod backend;
 pub mod cache;
+pub mod clipboard;
 #[cfg(test)]
 mod command_wiring;
 pub mod commands;
 pub mod connection;
+pub mod env_file;
 pub mod error;
 pub mod keychain;
 pub mod local;
+pub mod notify;
 pub mod patch_input;
 pub mod remote;
+pub mod start_at_login;
 pub mod tray;
 
 use std::sync::Arc;
 
-use tauri::{Emitter, Manager};
+use tauri::{Emitter, Manager, RunEvent};
+use tauri_plugin_window_state::StateFlags;
 
 use crate::backend::Backend;
 use crate::connection::{Connection, ConnectionEvent};
@@ -80,9 +85,40 @@ fn create_window(app: &tauri::App, label: &str) -> Result<(), Box<dyn std::error
     Ok(())
 }
 
+/// What is restored of the main window at start: size, position, maximized
+/// and so on, but not whether it was shown (closed into the tray, it would
+/// come back hidden). The tray window places itself at the tray each time.
+fn window_state_plugin<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri_plugin_window_state::Builder::new()
+        .with_state_flags(StateFlags::all() - StateFlags::VISIBLE)
+        .with_denylist(&[tray::TRAY_WINDOW])
+        .build()
+}
+
+/// Quits like the tray's "Quit" when the system asks the app to end
+/// (SIGTERM as the desktop session closes, SIGINT from a terminal), so the
+/// exit hooks still run: the clipboard is cleared, window places saved.
+#[cfg(unix)]
+fn quit_on_termination_signals<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    for kind in [SignalKind::terminate(), SignalKind::interrupt()] {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            match signal(kind) {
+                Ok(mut signals) => {
+                    if signals.recv().await.is_some() {
+                        app.exit(0);
+                    }
+                }
+                Err(e) => eprintln!("keydesk: cannot listen for {kind:?}: {e}"),
+            }
+        });
+    }
+}
+
 /// Runs the app until "Quit" (or, without a tray, until its last window closes).
 pub fn run() -> tauri::Result<()> {
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
         // First: a second launch (same app identifier, same user session)
         // ends at once and brings this one's main window forward, which is
         // also the way back to a window closed into a tray the desktop does
@@ -92,6 +128,14 @@ pub fn run() -> tauri::Result<()> {
         }))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_positioner::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(window_state_plugin())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .plugin(tauri_plugin_notification::init())
+        .manage(Arc::new(clipboard::SecretClipboard::default()))
         .invoke_handler(commands::handler())
         .on_window_event(tray::on_window_event)
         .setup(|app| {
@@ -101,7 +145,7 @@ pub fn run() -> tauri::Result<()> {
                 eprintln!("keydesk: no data folder: the platform gave no app-data directory and KEYDESK_DATA_DIR is not set");
             }
             let vault = SessionVault::new(&storage.keychain_service);
-            let connection = tauri::async_runtime::block_on(Connection::open(data_dir, vault));
+            let connection = tauri::async_runtime::block_on(Connection::open(data_dir.clone(), vault));
             let handle = app.handle().clone();
             // Weak: the connection owns this listener.
             let listened = Arc::downgrade(&connection);
@@ -114,6 +158,7 @@ pub fn run() -> tauri::Result<()> {
                                 tray::show_profile(&handle, &connection.status().await);
                             });
                         }
+                        notify::connection_changed(&handle);
                         handle.emit(CONNECTION_CHANGED, ())
                     }
                     ConnectionEvent::Refreshed { kind } => handle.emit(DATA_REFRESHED, kind),
@@ -123,6 +168,7 @@ pub fn run() -> tauri::Result<()> {
                 }
             }));
             let status = tauri::async_runtime::block_on(connection.status());
+            notify::start(app.handle(), connection.clone(), data_dir);
             app.manage(connection.clone() as Arc<dyn Backend>);
             app.manage(connection);
             // The windows are created only now (`"create": false` in the
@@ -132,6 +178,8 @@ pub fn run() -> tauri::Result<()> {
             if let Err(e) = tray::install(app.handle(), &tray::profile_label(&status)) {
                 eprintln!("keydesk: no tray icon: {e}");
             }
+            #[cfg(unix)]
+            quit_on_termination_signals(app.handle());
             if cfg!(debug_assertions) {
                 if std::env::args().any(|arg| arg == TEST_DARK_THEME_ARG) {
                     app.handle().set_theme(Some(tauri::Theme::Dark));
@@ -142,7 +190,13 @@ pub fn run() -> tauri::Result<()> {
             }
             Ok(())
         })
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())?;
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            clipboard::clear_at_exit(app);
+        }
+    });
+    Ok(())
 }
 
 #[cfg(test)]

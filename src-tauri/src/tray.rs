@@ -186,6 +186,16 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// The tray window's "Open Keydesk": the main window comes forward and the
+/// tray window goes away.
+#[tauri::command(rename_all = "snake_case")]
+pub fn open_main_window<R: Runtime>(app: AppHandle<R>) {
+    show_main_window(&app);
+    if let Some(window) = app.get_webview_window(TRAY_WINDOW) {
+        hide(&window);
+    }
+}
+
 /// The windows' part in living in the tray: the tray window hides when it
 /// loses focus; closing the main window hides it while the tray icon is
 /// there to bring it back (the app then ends only with "Quit").

@@ -10,6 +10,7 @@
 //                     with the same value, since the app inherits its environment
 //   E2E_ARTIFACTS     where screenshots go (default target/e2e-artifacts)
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -236,7 +237,7 @@ export class Session {
   /** A picture of where a failed test stopped, with any key field masked first. */
   async failureScreenshot() {
     try {
-      await this.script(`document.querySelectorAll('[data-testid="reveal-secret"]').forEach((el) => { el.value = 'kd_' + '\u2022'.repeat(38); });`);
+      await this.script(`document.querySelectorAll('[data-testid="reveal-secret"], [data-testid="tray-reveal-secret"]').forEach((el) => { el.value = 'kd_' + '\u2022'.repeat(38); });`);
       await this.screenshot(`failed-${this.id.slice(0, 8)}`);
     } catch {
       // best effort
@@ -266,6 +267,27 @@ export async function waitForText(session, selector, expected, parent) {
 export function assertEqual(actual, expected, message) {
   if (actual !== expected) {
     throw new Error(`assertion failed: ${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+/** Switches the session to the window whose page is `page` (e.g. "tray.html"); returns its handle. */
+export async function switchToPage(session, page) {
+  return waitFor(`a window showing ${page}`, async () => {
+    for (const handle of await session.cmd('GET', '/window/handles')) {
+      await session.cmd('POST', '/window', { handle });
+      if ((await session.cmd('GET', '/url')).endsWith(page)) return handle;
+    }
+    return null;
+  });
+}
+
+/** The text on the X clipboard of the test's display, as another program
+ *  sees it (xclip); '' when it holds no text. */
+export function readClipboard() {
+  try {
+    return execFileSync('xclip', ['-o', '-selection', 'clipboard'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return ''; // xclip fails when the clipboard holds no text
   }
 }
 

@@ -13,7 +13,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { APP_BIN, Session, assert, hiddenForm, runTests, step, waitFor, waitForText } from './driver.mjs';
+import { APP_BIN, Session, assert, hiddenForm, readClipboard, runTests, step, switchToPage, waitFor, waitForText } from './driver.mjs';
 
 const SERVER_URL = process.env.E2E_SERVER_URL;
 const EMAIL = process.env.E2E_ADMIN_EMAIL;
@@ -28,7 +28,7 @@ const SCAN_DIRS = (process.env.E2E_SCAN_DIRS ?? '').split(':').filter(Boolean);
 const KEYCHAIN_SERVICE = process.env.E2E_APP_IDENTIFIER
   || JSON.parse(readFileSync(new URL('../../tauri.dev.conf.json', import.meta.url), 'utf8')).identifier;
 
-const shared = { secret: null, hidden: null, token: null, memberPassword: null };
+const shared = { secret: null, hidden: null, token: null, memberPassword: null, traySecret: null };
 
 /** The session token as the Secret Service holds it (secret-tool, libsecret). */
 function tokenInKeychain() {
@@ -133,6 +133,22 @@ async function adminCall(token, method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+/** One API call made as `email`, in a session of its own, signed out after. */
+async function callAs(email, password, method, path) {
+  const signIn = await fetch(`${SERVER_URL}/v1/auth/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  assert(signIn.ok, `${email} signs in over the API (${signIn.status})`);
+  const { token } = await signIn.json();
+  try {
+    return await adminCall(token, method, path);
+  } finally {
+    await adminCall(token, 'DELETE', '/v1/auth/sessions/current');
+  }
+}
+
 async function memberSeesOnlyTheirKeys() {
   assert(shared.hidden, "this test needs the admin's key made by the first test, which failed");
   step('an admin adds a member to the Default workspace and issues them a key');
@@ -185,6 +201,33 @@ async function memberSeesOnlyTheirKeys() {
     assert(!shown.includes(shared.hidden), `the admin's key is not listed (listed: ${shown.join(', ')})`);
     assert((await session.count('[role="alert"]')) === 0, 'no error on the page');
     await session.screenshot('remote-06-member-my-keys');
+    const main = await session.cmd('GET', '/window');
+
+    step("the member's tray window: their keys only; a new key there, copied, then deleted");
+    await switchToPage(session, 'tray.html');
+    await waitForText(session, '[data-testid="tray-user"]', 'Dana Dev');
+    const trayKeys = async () =>
+      session.script("return [...document.querySelectorAll('[data-testid=\"tray-key-hidden\"]')].map((e) => e.textContent.trim());", []);
+    await waitFor("the member's key in the tray", async () => (await trayKeys()).includes(memberKey.hidden_key));
+    assert(!(await trayKeys()).includes(shared.hidden), "the admin's key is not in the member's tray");
+    await session.click('[data-testid="tray-new-key-open"]');
+    await session.type('[data-testid="tray-new-key-name"]', 'Dana tray key');
+    await session.click('[data-testid="tray-new-key-submit"]');
+    const secret = await waitFor('the revealed secret', () => session.property('[data-testid="tray-reveal-secret"]', 'value'));
+    shared.traySecret = secret;
+    await session.click('[data-testid="tray-reveal-copy"]');
+    await waitFor('the key on the clipboard', () => readClipboard() === secret);
+    await session.click('[data-testid="tray-reveal-done"]');
+    await waitFor('the new key listed hidden', async () => (await trayKeys()).includes(hiddenForm(secret)));
+    const listed = await waitFor('the tray row', async () => (await session.all('[data-testid="tray-key"][data-name="Dana tray key"]'))[0]);
+    const remove = (await session.all('[data-testid="tray-key-delete"]', listed))[0];
+    await session.cmd('POST', `/element/${remove}/click`, {});
+    await session.cmd('POST', `/element/${remove}/click`, {});
+    await session.gone('[data-testid="tray-key"][data-name="Dana tray key"]');
+    const owned = await callAs(memberEmail, shared.memberPassword, 'GET', '/v1/me/api-keys');
+    assert(!JSON.stringify(owned).includes('Dana tray key'), 'the server no longer lists the deleted key');
+
+    await session.cmd('POST', '/window', { handle: main });
     await session.click('[data-testid="sign-out"]');
     await session.find('[data-testid="sign-in"]');
   } finally {
@@ -242,7 +285,7 @@ async function noSecretInAnyFile() {
   assert(shared.secret, 'this test needs the key made by the first test, which failed');
   assert(SCAN_DIRS.length > 0, 'E2E_SCAN_DIRS names the folders to search');
   assert(shared.token, 'the session token was read from the keychain by the first test');
-  const needles = [shared.secret, shared.secret.slice(8, -6), PASSWORD, shared.token, shared.memberPassword]
+  const needles = [shared.secret, shared.secret.slice(8, -6), PASSWORD, shared.token, shared.memberPassword, shared.traySecret]
     .filter(Boolean)
     .map((s) => Buffer.from(s));
   let scanned = 0;

@@ -5,15 +5,20 @@
 //                     of days the app's store clock is shifted by; journey (c)
 //                     writes it to make keys expire
 //   KEYDESK_TEST_OPEN_TRAY_WINDOW  (test only, debug builds) 1: the app shows
-//                     its tray window at start, for journey (d) to switch to
+//                     its tray window at start, for journeys (d) and (e) to switch to
+//   HOME              a scratch folder run.sh makes: where journey (f) reads
+//                     the saved window places and the autostart entry
+//   KEYDESK_TEST_NOTIFICATIONS_LOG  (test only, debug builds) the file the
+//                     app logs each notification it shows to, read by (e)
 // Usually started by tests/e2e/run.sh, which sets all of these up.
 //
 // The full key secret read from the reveal dialog is never printed.
 
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-import { Session, assert, assertEqual, hiddenForm, runTests, step, waitFor, waitForText } from './driver.mjs';
+import { Session, assert, assertEqual, hiddenForm, readClipboard, runTests, step, switchToPage, waitFor, waitForText } from './driver.mjs';
 
 const ORG = 'Acme Research';
 const WORKSPACE = 'Platform Team';
@@ -132,10 +137,10 @@ async function dataSurvivesRestart() {
 }
 
 
-/** Masks the reveal dialog's secret field before a screenshot. */
+/** Masks the reveal panel's secret field (main or tray window) before a screenshot. */
 async function maskSecret(session) {
   await session.script(
-    "document.querySelector('[data-testid=\"reveal-secret\"]').value = 'kd_' + '\u2022'.repeat(38);",
+    "document.querySelectorAll('[data-testid=\"reveal-secret\"], [data-testid=\"tray-reveal-secret\"]').forEach((el) => { el.value = 'kd_' + '\u2022'.repeat(38); });",
     [],
   );
 }
@@ -223,18 +228,11 @@ async function journeyWorkspaceMemberLimitKeyRotate() {
     await waitForText(session, '[data-testid="key-hidden"]', hiddenForm(first));
     await assertNoSecret(session, [first], 'after closing the reveal dialog');
 
-    step('the clipboard holds the key until it is cleared (through the clipboard plugin, as the 60 s timer does)');
-    const clipboardHolds = (secret) =>
-      session.cmd('POST', '/execute/async', {
-        script: `const done = arguments[arguments.length - 1];
-          const secret = arguments[0];
-          window.__TAURI_INTERNALS__.invoke('plugin:clipboard-manager|read_text').then((t) => done(t === secret), () => done(false));`,
-        args: [secret],
-      });
-    assert((await clipboardHolds(first)) === true, 'the copied key is on the system clipboard');
+    step('the clipboard holds the key until it is cleared ("Clear now", as the 60 s timer does)');
+    assert(readClipboard() === first, 'the copied key is on the system clipboard');
     await session.click('[data-testid="clipboard-clear-now"]');
     await session.gone('[data-testid="clipboard-toast"]');
-    assert((await clipboardHolds(first)) === false, 'the clipboard no longer holds the key');
+    assert(readClipboard() !== first, 'the clipboard no longer holds the key');
     // Every other view shows only the hidden form too.
     await session.click('[data-testid="nav-keys"]');
     await waitForText(session, '[data-testid="page-title"]', 'API keys');
@@ -376,17 +374,6 @@ async function journeyBulkDeleteExpired() {
     setClockShift(0);
     await session.end();
   }
-}
-
-/** Switches the session to the window whose page is `page` (e.g. "tray.html"); returns its handle. */
-async function switchToPage(session, page) {
-  return waitFor(`a window showing ${page}`, async () => {
-    for (const handle of await session.cmd('GET', '/window/handles')) {
-      await session.cmd('POST', '/window', { handle });
-      if ((await session.cmd('GET', '/url')).endsWith(page)) return handle;
-    }
-    return null;
-  });
 }
 
 /** Invokes a command from the current window; resolves to {ok, value} or
@@ -551,6 +538,130 @@ async function journeyTrayWindow() {
   }
 }
 
+/** Where the app (debug build) writes the notifications it shows, one JSON line each (set by run.sh). */
+const NOTIFICATIONS_LOG = process.env.KEYDESK_TEST_NOTIFICATIONS_LOG;
+
+/** Seconds the app waits before clearing a copied key in journey (e) (test-only argument). */
+const CLEAR_SECONDS = 4;
+
+async function journeyTrayNewKey() {
+  const envFile = join(process.env.HOME, 'project', '.env');
+  mkdirSync(dirname(envFile), { recursive: true });
+  const session = await Session.start({ args: [`--test-clipboard-clear-seconds=${CLEAR_SECONDS}`, `--test-save-dialog-answer=${envFile}`] });
+  try {
+    await switchToPage(session, 'tray.html');
+    await waitForText(session, '[data-testid="tray-user"]', 'Ada Lovelace');
+
+    step('"New key" in the tray: workspace, name, 30 days, Studio, in one step');
+    await session.click('[data-testid="tray-new-key-open"]');
+    await session.chooseOption('[data-testid="tray-new-key-workspace"]', 'Default');
+    await session.type('[data-testid="tray-new-key-name"]', 'From the tray');
+    await session.click('[data-testid="tray-new-key-expiry-30"]');
+    await session.screenshot('42-tray-new-key');
+    await session.click('[data-testid="tray-new-key-submit"]');
+    await session.find('[data-testid="tray-reveal"]');
+    const secret = await waitFor('the revealed secret', () => session.property('[data-testid="tray-reveal-secret"]', 'value'));
+    assert(/^kd_[0-9A-Za-z]{38}$/.test(secret), 'the revealed key has the documented format');
+
+    step('Copy puts the key on the system clipboard; the shell clears it when its delay ends');
+    await session.click('[data-testid="tray-reveal-copy"]');
+    await waitFor('the key on the clipboard', () => readClipboard() === secret);
+    await session.click('[data-testid="tray-reveal-copy-env"]');
+    await waitFor('the .env line on the clipboard', () => readClipboard() === `MISTRAL_API_KEY=${secret}`);
+    await waitFor('the clipboard to be cleared', () => readClipboard() === '', (CLEAR_SECONDS + 5) * 1000);
+
+    step('Save to .env file: a new file, owner-only, with the variable set');
+    await session.click('[data-testid="tray-reveal-save-env"]');
+    await session.find('[data-testid="tray-reveal-saved"]');
+    assertEqual(readFileSync(envFile, 'utf8'), `MISTRAL_API_KEY=${secret}\n`, 'the .env file holds the key');
+    assertEqual(statSync(envFile).mode & 0o777, 0o600, 'the new .env file is readable by its owner only');
+
+    step('Done: the key is listed hidden, and the secret is gone from the window');
+    await maskSecret(session);
+    await session.screenshot('43-tray-reveal');
+    await session.click('[data-testid="tray-reveal-done"]');
+    const row = await trayRow(session, 'From the tray');
+    await waitForCell(session, row, 'tray-key-hidden', hiddenForm(secret));
+    await waitForCell(session, row, 'tray-key-expiry', 'in 30 days');
+    await assertNoSecret(session, [secret], 'tray window after Done');
+
+    step('delete it: the first click arms, the second deletes');
+    const remove = (await session.all('[data-testid="tray-key-delete"]', row))[0];
+    await session.cmd('POST', `/element/${remove}/click`, {});
+    await waitFor('the button to ask for confirmation', async () => (await session.cmd('GET', `/element/${remove}/attribute/data-armed`)) === 'true');
+    assert((await session.all('[data-testid="tray-key"][data-name="From the tray"]')).length === 1, 'one click deletes nothing');
+    await session.cmd('POST', `/element/${remove}/click`, {});
+    await session.gone('[data-testid="tray-key"][data-name="From the tray"]');
+
+    step('the key expiring in 3 days was notified once, however often the app started today');
+    const sent = () => (existsSync(NOTIFICATIONS_LOG) ? readFileSync(NOTIFICATIONS_LOG, 'utf8') : '').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const aboutSoon = () => sent().filter((n) => n.kind === 'key_expiry' && `${n.title} ${n.body}`.includes('Tray soon'));
+    await waitFor('the expiry notification', () => aboutSoon().length > 0, 20000);
+    assertEqual(aboutSoon().length, 1, 'notifications about "Tray soon" today');
+    assertEqual(aboutSoon()[0].target.view, 'my_keys', 'a click on it opens my keys');
+  } catch (err) {
+    await session.failureScreenshot();
+    throw err;
+  } finally {
+    await session.end();
+  }
+}
+
+/** Ends the app the way the desktop session does at log-out (SIGTERM), and waits for it to be gone. */
+async function quitApp(session) {
+  execFileSync('pkill', ['-TERM', '-x', 'keydesk']);
+  await waitFor('the app to quit', () => {
+    try {
+      execFileSync('pgrep', ['-x', 'keydesk']);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  await session.end().catch(() => {});
+}
+
+async function journeyDesktopConventions() {
+  const autostartEntry = join(process.env.HOME, '.config', 'autostart');
+  let session = await Session.start();
+  const main = await session.cmd('GET', '/window');
+  try {
+    step('"Start at login" is off until turned on, then writes the autostart entry');
+    assert(!existsSync(autostartEntry), 'no autostart entry before the user asks');
+    await switchToPage(session, 'tray.html');
+    await session.click('[data-testid="tray-settings-open"]');
+    await waitFor('the setting to load', async () => (await session.property('[data-testid="tray-setting-start-at-login"]', 'disabled')) === false);
+    assert((await session.property('[data-testid="tray-setting-start-at-login"]', 'checked')) === false, 'off by default');
+    await session.click('[data-testid="tray-setting-start-at-login"]');
+    await waitFor('the autostart entry', () => existsSync(autostartEntry) && readFileSync(join(autostartEntry, readdirOne(autostartEntry)), 'utf8').includes('Exec='));
+    await session.click('[data-testid="tray-setting-start-at-login"]');
+    await waitFor('the autostart entry to go', () => !existsSync(autostartEntry) || readdirOne(autostartEntry) === null);
+
+    step('the main window comes back at the size and place it had when the app quit');
+    await session.cmd('POST', '/window', { handle: main });
+    await session.cmd('POST', '/window/rect', { x: 60, y: 40, width: 1000, height: 640 });
+    const set = await session.cmd('GET', '/window/rect');
+    assertEqual(`${set.width}x${set.height}`, '1000x640', 'the window took the new size');
+    await quitApp(session);
+    session = await Session.start();
+    await session.cmd('POST', '/window', { handle: await session.cmd('GET', '/window') });
+    const restored = await session.cmd('GET', '/window/rect');
+    assertEqual(`${restored.width}x${restored.height}`, '1000x640', 'the size is restored');
+    assertEqual(`${restored.x},${restored.y}`, `${set.x},${set.y}`, 'the place is restored');
+  } catch (err) {
+    await session.failureScreenshot();
+    throw err;
+  } finally {
+    await session.end().catch(() => {});
+  }
+}
+
+/** The one file in `dir`, or null when it is empty. */
+function readdirOne(dir) {
+  const files = readdirSync(dir);
+  return files.length === 0 ? null : files[0];
+}
+
 const tests = [
   ['first run, workspace, key shown once then only its hidden form', firstRunWorkspaceAndKey],
   ['workspace and key are still there after a restart; the command palette finds the workspace', dataSurvivesRestart],
@@ -558,6 +669,8 @@ const tests = [
   ["(b) member details list that member's keys", journeyMemberDetails],
   ['(c) bulk delete of expired keys', journeyBulkDeleteExpired],
   ["(d) the tray window lists my keys hidden with their expiry, warns under 7 days, may not call admin commands, and hides when it loses focus", journeyTrayWindow],
+  ['(e) a new key from the tray: copied (and cleared by the shell), saved to a .env file, listed hidden, deleted with a second click', journeyTrayNewKey],
+  ['(f) start at login is opt-in; the main window comes back at its size and place', journeyDesktopConventions],
 ];
 
 await runTests(tests);

@@ -14,7 +14,8 @@
 #
 # Needs: node 20+, tauri-driver (cargo install tauri-driver --locked),
 # WebKitWebDriver (Debian: webkit2gtk-driver), Xvfb when DISPLAY is unset,
-# xdotool (the tray journey checks which windows are shown).
+# xdotool (the tray journey checks which windows are shown), xclip (the
+# journeys read the clipboard as another program would).
 # KEYDESK_APP_BIN selects another binary (default target/debug/keydesk).
 set -euo pipefail
 
@@ -29,6 +30,7 @@ fail() { echo "e2e: $*" >&2; exit 2; }
 command -v node >/dev/null || fail "node is not installed"
 command -v tauri-driver >/dev/null || fail "tauri-driver not found (cargo install tauri-driver --locked)"
 command -v WebKitWebDriver >/dev/null || fail "WebKitWebDriver not found (apt-get install webkit2gtk-driver)"
+command -v xclip >/dev/null || fail "xclip not found (apt-get install xclip)"
 
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png "$artifacts"/*.log
@@ -44,6 +46,9 @@ fi
 # Test only (honoured by debug builds): days the app's store clock is shifted
 # by, written by the journeys that need keys to expire.
 clock_file="$(mktemp "${TMPDIR:-/tmp}/keydesk-e2e-clock-XXXXXX")"
+# A scratch home: the app's saved window places, its autostart entry and the
+# .env file journey (e) saves land here, never in the user's own.
+e2e_home="$(mktemp -d "${TMPDIR:-/tmp}/keydesk-e2e-home-XXXXXX")"
 echo 0 >"$clock_file"
 if [ -n "${E2E_SEED_DIR:-}" ]; then
   cp -a "$E2E_SEED_DIR"/. "$data_dir"/
@@ -55,6 +60,7 @@ cleanup() {
   if [ -n "$xvfb_pid" ]; then kill "$xvfb_pid" 2>/dev/null || true; wait "$xvfb_pid" 2>/dev/null || true; fi
   if [ -z "$keep_data" ]; then rm -rf "$data_dir"; fi
   rm -f "$clock_file"
+  rm -rf "$e2e_home"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -86,6 +92,10 @@ export WEBKIT_DISABLE_COMPOSITING_MODE="${WEBKIT_DISABLE_COMPOSITING_MODE:-1}"
 # The app is started by WebKitWebDriver, started by tauri-driver: it
 # inherits this environment, including its data folder.
 export KEYDESK_DATA_DIR="$data_dir"
+export HOME="$e2e_home" XDG_CONFIG_HOME="$e2e_home/.config"
+# Test only (debug builds): each notification shown is also logged here (a
+# virtual display has no notification daemon to ask).
+export KEYDESK_TEST_NOTIFICATIONS_LOG="$e2e_home/notifications.jsonl"
 export KEYDESK_TEST_CLOCK_FILE="$clock_file"
 # Test only (debug builds): the app shows its tray window at start, as the
 # tray menu's "My keys" does, so that WebDriver can switch to it.

@@ -1,12 +1,11 @@
 // The one module that talks to the Rust side. Every call to a Tauri command
-// (and to the clipboard plugin) goes through here, typed with the shapes the
-// Rust serde types produce: snake_case fields, enums as serialized strings.
+// goes through here, typed with the shapes the Rust serde types produce:
+// snake_case fields, enums as serialized strings.
 // Failures are thrown as `BackendError`; callers branch on `code`, never on
 // the message text.
 
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { readText, writeText } from '@tauri-apps/plugin-clipboard-manager';
 import type { ActionAvailability } from './generated/bindings/ActionAvailability';
 import type { AdminKeySignIn } from './generated/bindings/AdminKeySignIn';
 import type { ApiKey } from './generated/bindings/ApiKey';
@@ -24,6 +23,7 @@ import type { ConnectorVisibility } from './generated/bindings/ConnectorVisibili
 import type { CreatedKey } from './generated/bindings/CreatedKey';
 import type { CredentialKind } from './generated/bindings/CredentialKind';
 import type { DailyCost } from './generated/bindings/DailyCost';
+import type { EnvFileSaved } from './generated/bindings/EnvFileSaved';
 import type { ErrorCode } from './generated/bindings/ErrorCode';
 import type { KeyActions } from './generated/bindings/KeyActions';
 import type { KeyFilter } from './generated/bindings/KeyFilter';
@@ -39,15 +39,18 @@ import type { NewConnector } from './generated/bindings/NewConnector';
 import type { NewKey } from './generated/bindings/NewKey';
 import type { NewUser } from './generated/bindings/NewUser';
 import type { NewWorkspace } from './generated/bindings/NewWorkspace';
+import type { NotificationTarget } from './generated/bindings/NotificationTarget';
 import type { OfflineInfo } from './generated/bindings/OfflineInfo';
 import type { OrgRole } from './generated/bindings/OrgRole';
 import type { Organization } from './generated/bindings/Organization';
 import type { OrganizationPatch } from './generated/bindings/OrganizationPatch';
 import type { PasswordSignIn } from './generated/bindings/PasswordSignIn';
 import type { Plan } from './generated/bindings/Plan';
+import type { Preferences } from './generated/bindings/Preferences';
 import type { Profile } from './generated/bindings/Profile';
 import type { RateLimits } from './generated/bindings/RateLimits';
 import type { Remembered } from './generated/bindings/Remembered';
+import type { SecretCopied } from './generated/bindings/SecretCopied';
 import type { UnavailableReason } from './generated/bindings/UnavailableReason';
 import type { User } from './generated/bindings/User';
 import type { Workspace } from './generated/bindings/Workspace';
@@ -76,6 +79,7 @@ export type {
   CreatedKey,
   CredentialKind,
   DailyCost,
+  EnvFileSaved,
   ErrorCode,
   KeyActions,
   KeyFilter,
@@ -91,15 +95,18 @@ export type {
   NewKey,
   NewUser,
   NewWorkspace,
+  NotificationTarget,
   OfflineInfo,
   OrgRole,
   Organization,
   OrganizationPatch,
   PasswordSignIn,
   Plan,
+  Preferences,
   Profile,
   RateLimits,
   Remembered,
+  SecretCopied,
   UnavailableReason,
   User,
   Workspace,
@@ -210,6 +217,21 @@ export async function onDataRefreshed(handler: (kind: string) => void): Promise<
 /** The tray window was shown from the tray (it reloads its list). */
 export async function onTrayShown(handler: () => void): Promise<() => void> {
   return listen('tray-shown', () => handler());
+}
+
+/** A desktop notification was clicked: the main window opens the view it is about. */
+export async function onOpenView(handler: (target: NotificationTarget) => void): Promise<() => void> {
+  return listen<NotificationTarget>('open-view', (event) => handler(event.payload));
+}
+
+/** Which kinds of desktop notification the user wants (all on by default). */
+export function getPreferences(): Promise<Preferences> {
+  return call('get_preferences');
+}
+
+/** Saves the notification preferences; resolves to them as saved. */
+export function setPreferences(preferences: Preferences): Promise<Preferences> {
+  return call('set_preferences', { preferences });
 }
 
 export function getState(): Promise<AppState> {
@@ -348,21 +370,32 @@ export function listAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
   return call('list_audit', { filter });
 }
 
-/** Puts text on the system clipboard (the reveal-once Copy button). */
-export async function copyText(text: string): Promise<void> {
-  try {
-    await writeText(text);
-  } catch (raw) {
-    throw toBackendError(raw);
-  }
+/** Puts a new key (or its .env line) on the clipboard; the shell clears it after the delay it answers, or at quit. */
+export function copySecret(secret: string): Promise<SecretCopied> {
+  return call('copy_secret', { secret });
 }
 
-/** What the system clipboard holds now (to clear it only if it still holds a key). */
-export async function readClipboard(): Promise<string | null> {
-  try {
-    return await readText();
-  } catch {
-    // An empty or non-text clipboard reads as an error: nothing of ours is there.
-    return null;
-  }
+/** Clears the clipboard now if it still holds the copied key; resolves to whether it did. */
+export function clearCopiedSecret(): Promise<boolean> {
+  return call('clear_copied_secret');
+}
+
+/** Asks where (native save dialog), then sets `variable` (default MISTRAL_API_KEY) to the key in that .env file; null when cancelled. */
+export function saveEnvFile(secret: string, variable: string | null = null): Promise<EnvFileSaved | null> {
+  return call('save_env_file', { secret, variable });
+}
+
+/** Whether Keydesk starts when the user logs in. */
+export function startAtLogin(): Promise<boolean> {
+  return call('start_at_login');
+}
+
+/** Turns starting at login on or off; resolves to the setting now in force. */
+export function setStartAtLogin(enabled: boolean): Promise<boolean> {
+  return call('set_start_at_login', { enabled });
+}
+
+/** Brings the main window forward and hides the tray window (the tray's "Open Keydesk"). */
+export function openMainWindow(): Promise<void> {
+  return call('open_main_window');
 }

@@ -335,6 +335,22 @@ impl From<&keydesk_core::ledger::SpendAlert> for SpendAlertOut {
     }
 }
 
+impl From<SpendAlertOut> for keydesk_core::ledger::SpendAlert {
+    fn from(a: SpendAlertOut) -> Self {
+        keydesk_core::ledger::SpendAlert {
+            id: a.id,
+            workspace_id: a.workspace_uuid,
+            workspace_name: a.workspace_name,
+            year: a.year,
+            month: a.month,
+            threshold_percent: a.threshold_percent,
+            spent_micros: micros(a.spent),
+            limit_micros: micros(a.limit),
+            at: a.created_at,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpendAlertListOut {

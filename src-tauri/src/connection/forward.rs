@@ -1,6 +1,7 @@
 //! The connection as a `Backend`: every call passed on to the current source.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use keydesk_core::model::{
     ApiKey, AuditEvent, AuditFilter, Connector, ConnectorVisibility, KeyFilter, KeyPage,
     MonthlySpend, NewConnector, NewKey, NewWorkspace, OrgRole, Organization, User, Workspace,
@@ -10,7 +11,7 @@ use keydesk_core::report::ModelDayUsage;
 use keydesk_core::{DailyCost, NewUser, OrganizationPatch};
 use uuid::Uuid;
 
-use crate::backend::{AppState, Backend, BootstrapInput, IssuedKey, KeyUsage};
+use crate::backend::{AppState, Backend, BootstrapInput, IssuedKey, KeyUsage, SpendAlert};
 use crate::error::AppResult;
 
 use super::Connection;
@@ -129,6 +130,10 @@ impl Backend for Connection {
     }
     async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
         self.on(|b| async move { b.usage_by_key(workspace_id).await })
+            .await
+    }
+    async fn spend_alerts(&self, since: Option<DateTime<Utc>>) -> AppResult<Vec<SpendAlert>> {
+        self.on(|b| async move { b.spend_alerts(since).await })
             .await
     }
     async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {

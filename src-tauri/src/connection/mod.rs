@@ -31,7 +31,7 @@ use crate::local::LocalBackend;
 use crate::remote::{Profile, RemoteBackend};
 
 pub use profiles::PROFILES_FILE;
-pub use session::{AdminKeySignIn, PasswordSignIn, SecretInput};
+pub use session::{session_ended_notice, AdminKeySignIn, PasswordSignIn, SecretInput};
 pub use status::{ConnectionKind, ConnectionStatus};
 
 use profiles::{read_profiles, SavedProfiles};

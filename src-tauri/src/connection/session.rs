@@ -196,13 +196,9 @@ impl Connection {
             let Current::Remote { profile, .. } = &slot.current else {
                 return;
             };
-            let notice = format!(
-                "Your session on {} has ended (it expired, or was signed out elsewhere). Sign in again to continue.",
-                profile.server_url
-            );
             let signed_out = Current::SignedOut {
                 profile: profile.clone(),
-                notice: Some(notice),
+                notice: Some(session_ended_notice(&profile.server_url)),
             };
             slot.generation += 1;
             let Current::Remote {
@@ -218,6 +214,15 @@ impl Connection {
         backend.close().await;
         self.tell(ConnectionEvent::Changed);
     }
+}
+
+/// Why the window is signed out when the server refused the session: the
+/// sign-in screen shows it, and the notifier knows this sign-out by it (a
+/// sign-out asked for has no notice, or another one).
+pub fn session_ended_notice(server_url: &str) -> String {
+    format!(
+        "Your session on {server_url} has ended (it expired, or was signed out elsewhere). Sign in again to continue."
+    )
 }
 
 /// A refused sign-in names no part of what was wrong (the server does not

@@ -1,6 +1,8 @@
 //! The `Backend` operations of `LocalBackend`: each one a `Service` call made as the first admin.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keydesk_core::ledger::SpendAlertFilter;
 use keydesk_core::model::{
     ApiKey, AuditEvent, AuditFilter, Connector, ConnectorVisibility, KeyFilter, KeyPage,
     MonthlySpend, NewConnector, NewKey, NewWorkspace, OrgRole, Organization, User, Workspace,
@@ -11,7 +13,9 @@ use keydesk_core::{DailyCost, NewUser, OrganizationPatch};
 use uuid::Uuid;
 
 use super::LocalBackend;
-use crate::backend::{AppState, Backend, BackendMode, BootstrapInput, IssuedKey, KeyUsage};
+use crate::backend::{
+    AppState, Backend, BackendMode, BootstrapInput, IssuedKey, KeyUsage, SpendAlert,
+};
 use crate::error::AppResult;
 
 #[async_trait]
@@ -214,6 +218,15 @@ impl Backend for LocalBackend {
         let actor = self.actor().await?;
         let now = self.service.now();
         Ok(self.service.usage_by_key(&actor, workspace_id, now).await?)
+    }
+
+    async fn spend_alerts(&self, since: Option<DateTime<Utc>>) -> AppResult<Vec<SpendAlert>> {
+        let actor = self.actor().await?;
+        let filter = SpendAlertFilter {
+            since,
+            ..Default::default()
+        };
+        Ok(self.service.list_spend_alerts(&actor, filter).await?)
     }
 
     async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {

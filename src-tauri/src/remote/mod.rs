@@ -40,7 +40,9 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
-use crate::backend::{AppState, Backend, BackendMode, BootstrapInput, IssuedKey, KeyUsage};
+use crate::backend::{
+    AppState, Backend, BackendMode, BootstrapInput, IssuedKey, KeyUsage, SpendAlert,
+};
 use crate::cache::Cache;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::keychain::SessionKey;
@@ -489,6 +491,10 @@ impl Backend for RemoteBackend {
 
     async fn usage_by_key(&self, workspace_id: Uuid) -> AppResult<Vec<KeyUsage>> {
         self.usage_by_key(workspace_id).await
+    }
+
+    async fn spend_alerts(&self, since: Option<DateTime<Utc>>) -> AppResult<Vec<SpendAlert>> {
+        self.spend_alerts(since).await
     }
 
     async fn list_connectors(&self, workspace_id: Uuid) -> AppResult<Vec<Connector>> {

@@ -2,15 +2,18 @@
 //! keydesk-server: the month's spend against the limit in force, cost per
 //! day and usage per model and day (both from the platform's
 //! `GET /v1/admin/usage`), usage per key, the connectors a key reaches and
-//! the audit log in Keydesk's own vocabulary. Every read goes through the
-//! cache, so the last answer is shown offline. Money crosses the wire in
-//! USD, as everywhere in the Admin API, and is turned back into micro-USD.
+//! the audit log in Keydesk's own vocabulary. Every read the window shows
+//! goes through the cache, so the last answer is shown offline; the spend
+//! alerts, which only the notifier asks for, are always asked of the server.
+//! Money crosses the wire in USD, as everywhere in the Admin API, and is
+//! turned back into micro-USD.
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use keydesk_api::{
-    ApiKeysUsageOut, AuditEventsOut, AuditEventsQuery, ConnectorsOut, UsageOut, WorkspaceSpendOut,
+    ApiKeysUsageOut, AuditEventsOut, AuditEventsQuery, ConnectorsOut, SpendAlertListOut,
+    SpendAlertQuery, UsageOut, WorkspaceSpendOut,
 };
 use keydesk_core::model::{AuditEvent, AuditFilter, Connector, MonthlySpend};
 use keydesk_core::report::ModelDayUsage;
@@ -19,7 +22,7 @@ use reqwest::Method;
 use uuid::Uuid;
 
 use super::{decode, read_all, RemoteBackend};
-use crate::backend::KeyUsage;
+use crate::backend::{KeyUsage, SpendAlert};
 use crate::error::{AppError, AppResult};
 
 /// Cost per day, summed over models, oldest day first.
@@ -116,6 +119,22 @@ impl RemoteBackend {
         .await
     }
 
+    /// Not cached: a notifier asks it to hear of new alerts, and an answer
+    /// from the cache would tell nothing new. Offline, it fails.
+    pub(super) async fn spend_alerts(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> AppResult<Vec<SpendAlert>> {
+        let request = self
+            .request(Method::GET, "/v1/admin/spend-alerts")
+            .query(&SpendAlertQuery {
+                since,
+                ..Default::default()
+            });
+        let answer: SpendAlertListOut = decode(self.execute(request).await?).await?;
+        Ok(answer.data.into_iter().map(SpendAlert::from).collect())
+    }
+
     pub(super) async fn reachable_connectors(&self, key_id: Uuid) -> AppResult<Vec<Connector>> {
         self.read_through("key_connectors", &key_id.to_string(), move |b| async move {
             b.fetch_key_connectors(key_id).await
@@ -198,6 +217,51 @@ mod tests {
         );
         let err = AppError::from(report.model_days().unwrap_err());
         assert!(err.message.contains("March 2"), "{}", err.message);
+    }
+
+    #[test]
+    fn spend_alerts_from_the_server_become_core_alerts_in_micro_usd() {
+        let answer: SpendAlertListOut = serde_json::from_value(serde_json::json!({
+            "object": "list",
+            "data": [{
+                "id": "5f0c6a1e-8a47-4f0e-9d59-1b0d3c1d2e01",
+                "workspace_uuid": "5f0c6a1e-8a47-4f0e-9d59-1b0d3c1d2e02",
+                "workspace_name": "Production",
+                "year": 2026,
+                "month": 3,
+                "threshold_percent": 80,
+                "spent": 80.25,
+                "limit": 100.0,
+                "currency": "USD",
+                "created_at": "2026-03-15T12:00:00Z"
+            }]
+        }))
+        .unwrap();
+        let alerts: Vec<SpendAlert> = answer.data.into_iter().map(SpendAlert::from).collect();
+        assert_eq!(alerts.len(), 1);
+        let alert = &alerts[0];
+        assert_eq!(alert.workspace_name, "Production");
+        assert_eq!((alert.year, alert.month), (2026, 3));
+        assert_eq!(alert.threshold_percent, 80);
+        assert_eq!(alert.spent_micros, 80_250_000);
+        assert_eq!(alert.limit_micros, 100_000_000);
+        assert_eq!(alert.at.to_rfc3339(), "2026-03-15T12:00:00+00:00");
+
+        let since = DateTime::parse_from_rfc3339("2026-03-14T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let request = reqwest::Client::new()
+            .get("http://127.0.0.1:9/v1/admin/spend-alerts")
+            .query(&SpendAlertQuery {
+                since: Some(since),
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        assert_eq!(
+            request.url().query(),
+            Some("since=2026-03-14T12%3A00%3A00Z")
+        );
     }
 
     #[test]

@@ -131,4 +131,6 @@ async fn a_members_own_keys_go_through_the_self_service_endpoints() {
         admin.list_keys(KeyFilter::default()).await.unwrap().total,
         1
     );
+    // A member who administers no workspace has no spend alerts to hear of.
+    assert!(dana.spend_alerts(None).await.unwrap().is_empty());
 }

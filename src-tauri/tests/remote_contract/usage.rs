@@ -181,4 +181,30 @@ pub async fn usage_is_reported_per_month_day_model_and_key(b: &dyn Backend, mete
         b.usage_by_key(unknown).await.unwrap_err().code,
         ErrorCode::NotFound
     );
+
+    // Passing half of the limit raises the 50 % alert, listed for the admin.
+    meter
+        .record(&beta, "mistral-large", 1, 1, 600_000, Utc::now())
+        .await;
+    let alerts: Vec<_> = b
+        .spend_alerts(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.workspace_id == ws.id)
+        .collect();
+    let seen: Vec<_> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a.workspace_name.as_str(),
+                a.threshold_percent,
+                a.spent_micros,
+                a.limit_micros,
+            )
+        })
+        .collect();
+    assert_eq!(seen, [(ws.name.as_str(), 50, 1_103_300, 2_000_000)]);
+    let later = Utc::now() + chrono::Duration::hours(1);
+    assert!(b.spend_alerts(Some(later)).await.unwrap().is_empty());
 }

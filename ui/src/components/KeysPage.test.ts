@@ -31,9 +31,11 @@ function fakeBackend() {
         keys.splice(at, 1);
         return null;
       }
-      case 'plugin:clipboard-manager|write_text':
-        clipboard.push(a.text);
-        return null;
+      case 'copy_secret':
+        clipboard.push(a.secret);
+        return { clears_in_seconds: 60 };
+      case 'clear_copied_secret':
+        return true;
       default:
         throw { code: 'internal', message: `unexpected ${cmd}` };
     }

@@ -214,9 +214,9 @@ describe('reveal once', () => {
   it('copies the .env line and shows the clipboard countdown', async () => {
     const writes: string[] = [];
     mockIPC((cmd, args) => {
-      if (cmd === 'plugin:clipboard-manager|write_text') {
-        writes.push((args as any).text);
-        return null;
+      if (cmd === 'copy_secret') {
+        writes.push((args as any).secret);
+        return { clears_in_seconds: 60 };
       }
       if (cmd === 'list_keys') return { keys: [], total: 0, total_exact: true };
       if (cmd === 'create_key') return created(SECRET);

@@ -1,6 +1,6 @@
 // Where the main window is: a section of the sidebar, or one workspace.
 
-import type { OrgRole, User, Uuid, Workspace } from '../api';
+import type { NotificationTarget, OrgRole, User, Uuid, Workspace } from '../api';
 
 export type Section = 'workspaces' | 'keys' | 'members' | 'billing' | 'audit';
 
@@ -52,4 +52,24 @@ export function routeFor(section: Section, user: User | null): Route {
 /** Where the main window opens. */
 export function homeRoute(user: User | null): Route {
   return routeFor(onlyOwnKeys(user) ? 'keys' : 'workspaces', user);
+}
+
+/**
+ * Where a click on a desktop notification leads: one's own keys, or the
+ * usage tab of the workspace it is about (among those the window knows).
+ * `null` when the window has nowhere to go (signed out: the sign-in screen
+ * is already what it shows; a workspace it cannot see).
+ */
+export function routeForNotification(target: NotificationTarget, user: User | null, workspaces: readonly Workspace[]): Route | null {
+  if (!user) return null;
+  switch (target.view) {
+    case 'my_keys':
+      return { page: 'keys', ownerId: user.id };
+    case 'workspace_usage': {
+      const workspace = workspaces.find((w) => w.id === target.workspace_id);
+      return workspace ? { page: 'workspace', workspace, tab: 'usage' } : null;
+    }
+    case 'sign_in':
+      return null;
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiKey } from '../test/fixtures';
-import { bySoonestExpiry, expiryOf, matchesSearch } from './tray-keys';
+import { bySoonestExpiry, defaultPreset, expiryOf, expiryPresets, matchesSearch, policyMaxDays } from './tray-keys';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 
@@ -64,5 +64,30 @@ describe('the tray search', () => {
   it('lists every key when the search is empty', () => {
     expect(matchesSearch(key, '   ')).toBe(true);
     expect(matchesSearch(apiKey('kd_Q8m2ZtR4vW9yB1nC3xD5fG7hJ0kL2pS4abc999'), '')).toBe(true);
+  });
+});
+
+describe('the expiry choices of a new key in the tray', () => {
+  it('offers 30 days, 90 days and never when no policy limits keys', () => {
+    const presets = expiryPresets(null);
+    expect(presets.map((p) => p.label)).toEqual(['30 days', '90 days', 'Never']);
+    expect(defaultPreset(presets).days).toBe(90);
+  });
+
+  it('never offers "never" or more than the policy allows, and offers its maximum', () => {
+    expect(expiryPresets(60).map((p) => [p.label, p.days])).toEqual([
+      ['30 days', 30],
+      ['60 days (policy maximum)', 60],
+    ]);
+    expect(defaultPreset(expiryPresets(60)).days).toBe(60);
+    expect(expiryPresets(365).map((p) => p.days)).toEqual([30, 90, 365]);
+    expect(expiryPresets(7).map((p) => p.days)).toEqual([7]);
+  });
+
+  it('takes the stricter of the organization and workspace policies', () => {
+    expect(policyMaxDays(null, null)).toBeNull();
+    expect(policyMaxDays(90, null)).toBe(90);
+    expect(policyMaxDays(null, 30)).toBe(30);
+    expect(policyMaxDays(90, 30)).toBe(30);
   });
 });

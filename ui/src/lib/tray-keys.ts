@@ -50,3 +50,37 @@ export function matchesSearch(key: Pick<ApiKey, 'name' | 'hidden_key'>, query: s
   if ((key.name ?? '').toLowerCase().includes(q)) return true;
   return lastFour(key).toLowerCase() === q;
 }
+
+/** One choice of the tray's expiry: a number of days from today, or never. */
+export interface ExpiryPreset {
+  id: string;
+  label: string;
+  /** Days the key works after today; null: it never expires. */
+  days: number | null;
+}
+
+/** The stricter of the organization's and the workspace's key policy, in days; null when neither sets one. */
+export function policyMaxDays(orgMaxDays: number | null, workspaceMaxDays: number | null): number | null {
+  if (orgMaxDays === null) return workspaceMaxDays;
+  if (workspaceMaxDays === null) return orgMaxDays;
+  return Math.min(orgMaxDays, workspaceMaxDays);
+}
+
+/**
+ * The expiry choices the key policy allows: 30 and 90 days when they fit,
+ * the policy's maximum when there is one, and "never" only when there is
+ * none (the backend would move a key without expiry to the maximum anyway).
+ */
+export function expiryPresets(maxDays: number | null): ExpiryPreset[] {
+  const presets: ExpiryPreset[] = [30, 90]
+    .filter((days) => maxDays === null || days < maxDays)
+    .map((days) => ({ id: `${days}`, label: `${days} days`, days }));
+  if (maxDays === null) presets.push({ id: 'never', label: 'Never', days: null });
+  else presets.push({ id: 'max', label: `${maxDays} days (policy maximum)`, days: maxDays });
+  return presets;
+}
+
+/** The preset chosen when the form opens: 90 days when allowed, else the longest offered. */
+export function defaultPreset(presets: readonly ExpiryPreset[]): ExpiryPreset {
+  return presets.find((p) => p.days === 90) ?? presets[presets.length - 1];
+}
