@@ -59,6 +59,8 @@ PACKAGES=(
     build-essential pkg-config libssl-dev libxdo-dev file
     # running the real window headless, screenshots, WebDriver
     xvfb xauth xdotool xclip imagemagick webkit2gtk-driver at-spi2-core
+    # reading the .rpm the bundle test builds
+    rpm
     # OS keychain (Secret Service over D-Bus, kernel keyutils)
     gnome-keyring dbus dbus-x11 libsecret-tools keyutils libdbus-1-dev
     # the store's PostgreSQL tests (server binaries + pg_trgm from contrib)

@@ -45,6 +45,9 @@
 #   e2e remote  10 min  tests/e2e/remote.sh: the same window in remote mode,
 #                       against a real keydesk-server, with the token in a
 #                       real Secret Service
+#   bundles     10 min  tests/bundle/linux.sh: the .deb and .rpm (Tauri CLI,
+#                       reusing the app build), their metadata and files;
+#                       the .deb installed with dpkg, started, removed
 #
 # Every Rust build here is a dev build: TAURI_CONFIG merges tauri.dev.conf.json
 # over tauri.conf.json (another app identifier, so its data folder and
@@ -185,6 +188,7 @@ stage "keychain"    10 bash scripts/keychain-tests.sh "${APP_FEATURES[@]}"
 stage "app build"   10 cargo build -p keydesk --locked "${APP_FEATURES[@]}"
 stage "e2e"         10 bash tests/e2e/run.sh
 stage "e2e remote"  10 bash tests/e2e/remote.sh
+stage "bundles"     10 bash tests/bundle/linux.sh
 
 summary
 echo
