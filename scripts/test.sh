@@ -45,6 +45,8 @@
 #   e2e remote  10 min  tests/e2e/remote.sh: the same window in remote mode,
 #                       against a real keydesk-server, with the token in a
 #                       real Secret Service
+#   e2e team     5 min  tests/e2e/team.sh: the window as a team ships it
+#                       (team.json: no local store, one allowed server)
 #   bundles     10 min  tests/bundle/linux.sh: the .deb and .rpm (Tauri CLI,
 #                       reusing the app build), their metadata and files;
 #                       the .deb installed with dpkg, started, removed
@@ -188,6 +190,7 @@ stage "keychain"    10 bash scripts/keychain-tests.sh "${APP_FEATURES[@]}"
 stage "app build"   10 cargo build -p keydesk --locked "${APP_FEATURES[@]}"
 stage "e2e"         10 bash tests/e2e/run.sh
 stage "e2e remote"  10 bash tests/e2e/remote.sh
+stage "e2e team"     5 bash tests/e2e/team.sh
 stage "bundles"     10 bash tests/bundle/linux.sh
 
 summary

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod patch_input;
 pub mod remote;
 pub mod start_at_login;
+pub mod team;
 pub mod tray;
 
 use std::sync::Arc;
@@ -145,7 +146,15 @@ pub fn run() -> tauri::Result<()> {
                 eprintln!("keydesk: no data folder: the platform gave no app-data directory and KEYDESK_DATA_DIR is not set");
             }
             let vault = SessionVault::new(&storage.keychain_service);
-            let connection = tauri::async_runtime::block_on(Connection::open(data_dir.clone(), vault));
+            let team = team::find(app.path().resource_dir().ok().as_deref());
+            if let Some(problem) = team.as_ref().and_then(|t| t.problem.as_deref()) {
+                eprintln!("keydesk: {problem}");
+            }
+            let connection = tauri::async_runtime::block_on(Connection::open_for_team(
+                data_dir.clone(),
+                vault,
+                team,
+            ));
             let handle = app.handle().clone();
             // Weak: the connection owns this listener.
             let listened = Arc::downgrade(&connection);

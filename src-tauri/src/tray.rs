@@ -232,6 +232,7 @@ mod tests {
             remembered: None,
             offline: None,
             notice: None,
+            team: None,
         }
     }
 

@@ -23,6 +23,7 @@ use keydesk_desktop::connection::{
 use keydesk_desktop::error::ErrorCode;
 use keydesk_desktop::keychain::{Remembered, SessionVault};
 use keydesk_desktop::remote::{CredentialKind, RemoteBackend};
+use keydesk_desktop::team::TeamPolicy;
 use uuid::Uuid;
 
 mod support;
@@ -450,4 +451,119 @@ async fn a_resumed_session_shows_the_cache_at_once_and_refreshes_in_the_backgrou
         1,
         "not the cached empty page"
     );
+}
+
+/// A team file as an installer would ship it, read back as the app does.
+fn team_file(dir: &std::path::Path, json: serde_json::Value) -> TeamPolicy {
+    let path = dir.join("team.json");
+    std::fs::write(&path, json.to_string()).unwrap();
+    TeamPolicy::read(&path)
+}
+
+#[tokio::test]
+async fn a_team_without_local_mode_starts_on_its_server_and_allows_no_other() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let rules = tempfile::tempdir().unwrap();
+    let team = team_file(
+        rules.path(),
+        serde_json::json!({
+            "default_server_url": server.url,
+            "allowed_servers": [server.url],
+            "local_mode": false,
+        }),
+    );
+    let connection =
+        Connection::open_for_team(Some(dir.path().to_owned()), vault(), Some(team)).await;
+
+    let status = connection.status().await;
+    assert_eq!(
+        status.kind,
+        ConnectionKind::SignedOut,
+        "the sign-in screen first"
+    );
+    assert_eq!(
+        status.profile.as_ref().unwrap().server_url,
+        server.url.trim_end_matches('/'),
+        "with the team's server filled in"
+    );
+    assert!(status.team.as_ref().is_some_and(|t| !t.local_mode));
+
+    let local = connection.use_profile(None).await.unwrap_err();
+    assert_eq!(local.code, ErrorCode::Forbidden, "{local:?}");
+    assert!(
+        local.message.contains("local store is turned off"),
+        "{local:?}"
+    );
+
+    let elsewhere = connection
+        .sign_in(PasswordSignIn {
+            server_url: "https://elsewhere.example".into(),
+            email: server.admin_email.clone(),
+            password: secret(&server.admin_password),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        elsewhere.field.as_deref(),
+        Some("server_url"),
+        "{elsewhere:?}"
+    );
+    assert!(
+        elsewhere.message.contains(server.url.trim_end_matches('/')),
+        "{elsewhere:?}"
+    );
+    let with_key = connection
+        .sign_in_with_key(AdminKeySignIn {
+            server_url: "https://elsewhere.example".into(),
+            api_key: secret(&server.admin_api_key),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(with_key.field.as_deref(), Some("server_url"));
+
+    let status = connection
+        .sign_in(password_sign_in(
+            &server,
+            &server.admin_email,
+            &server.admin_password,
+        ))
+        .await
+        .unwrap();
+    expect_remote(&status, &server.admin_email);
+}
+
+#[tokio::test]
+async fn a_saved_profile_on_a_server_the_team_no_longer_allows_is_neither_resumed_nor_offered() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let connection = Connection::open(Some(dir.path().to_owned()), vault()).await;
+    connection
+        .sign_in(password_sign_in(
+            &server,
+            &server.admin_email,
+            &server.admin_password,
+        ))
+        .await
+        .unwrap();
+    drop(connection);
+
+    let rules = tempfile::tempdir().unwrap();
+    let team = team_file(
+        rules.path(),
+        serde_json::json!({
+            "default_server_url": "https://keys.team.example",
+            "allowed_servers": ["https://keys.team.example"],
+            "local_mode": false,
+        }),
+    );
+    let restarted =
+        Connection::open_for_team(Some(dir.path().to_owned()), vault(), Some(team)).await;
+    let status = restarted.status().await;
+    assert_eq!(status.kind, ConnectionKind::SignedOut);
+    assert_eq!(
+        status.profile.as_ref().unwrap().server_url,
+        "https://keys.team.example"
+    );
+    assert!(status.profiles.is_empty(), "{:?}", status.profiles);
 }

@@ -25,10 +25,11 @@ use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::RwLock;
 
 use crate::backend::UnavailableBackend;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::keychain::{Remembered, SessionVault};
 use crate::local::LocalBackend;
-use crate::remote::{Profile, RemoteBackend};
+use crate::remote::{CredentialKind, Profile, RemoteBackend};
+use crate::team::TeamPolicy;
 
 pub use profiles::PROFILES_FILE;
 pub use session::{session_ended_notice, AdminKeySignIn, PasswordSignIn, SecretInput};
@@ -76,6 +77,8 @@ pub struct Connection {
     slot: RwLock<Slot>,
     saved: Mutex<SavedProfiles>,
     listener: Mutex<Option<ConnectionListener>>,
+    /// The team's rules (team.rs), when the installation has any.
+    team: Option<TeamPolicy>,
     this: Weak<Connection>,
 }
 
@@ -93,6 +96,17 @@ impl Connection {
     /// opens at once from the cache). `data_dir` is `None` when the platform
     /// gave no data folder; every call then says so.
     pub async fn open(data_dir: Option<PathBuf>, vault: SessionVault) -> Arc<Self> {
+        Self::open_for_team(data_dir, vault, None).await
+    }
+
+    /// Like `open`, held to a team's rules: a saved profile on a server the
+    /// team does not allow is not resumed, and without the local store the
+    /// app starts on the sign-in screen of the team's server.
+    pub async fn open_for_team(
+        data_dir: Option<PathBuf>,
+        vault: SessionVault,
+        team: Option<TeamPolicy>,
+    ) -> Arc<Self> {
         let saved = data_dir.as_deref().map(read_profiles).unwrap_or_default();
         let connection = Arc::new_cyclic(|this| Connection {
             data_dir,
@@ -103,14 +117,19 @@ impl Connection {
             }),
             saved: Mutex::new(saved.clone()),
             listener: Mutex::new(None),
+            team,
             this: this.clone(),
         });
         let opened = match saved
             .active
             .and_then(|id| saved.profiles.into_iter().find(|p| p.id == id))
+            .filter(|profile| connection.team_allows_server(&profile.server_url).is_ok())
         {
             Some(profile) => connection.resume(profile).await,
-            None => connection.local().await,
+            None => match connection.team_allows_local() {
+                Ok(()) => connection.local().await,
+                Err(_) => connection.team_sign_in(),
+            },
         };
         connection.install(opened).await;
         connection
@@ -126,6 +145,38 @@ impl Connection {
         let listener = self.listener.lock().ok().and_then(|l| l.clone());
         if let Some(listener) = listener {
             listener(event);
+        }
+    }
+
+    /// Refuses a server the team does not allow, naming the sign-in
+    /// form's field.
+    fn team_allows_server(&self, server_url: &str) -> AppResult<()> {
+        match &self.team {
+            Some(team) => team
+                .allows_server(server_url)
+                .map_err(|why| AppError::validation("server_url", why)),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses the local store when the team turned it off.
+    fn team_allows_local(&self) -> AppResult<()> {
+        match self.team.as_ref().and_then(TeamPolicy::refuses_local) {
+            Some(why) => Err(AppError::new(ErrorCode::Forbidden, why)),
+            None => Ok(()),
+        }
+    }
+
+    /// The sign-in screen of the team's server, for a first start without
+    /// the local store (no account yet: the form asks for it).
+    fn team_sign_in(&self) -> Current {
+        let team = self.team.as_ref();
+        let server = team
+            .and_then(|t| t.default_server_url.clone())
+            .unwrap_or_default();
+        Current::SignedOut {
+            profile: Profile::new(&server, "", CredentialKind::Session),
+            notice: team.and_then(|t| t.problem.clone()),
         }
     }
 

@@ -26,9 +26,13 @@ impl Connection {
     /// restart. A profile with no saved session opens its sign-in screen.
     pub async fn use_profile(&self, profile_id: Option<String>) -> AppResult<ConnectionStatus> {
         let next = match profile_id {
-            None => self.local().await,
+            None => {
+                self.team_allows_local()?;
+                self.local().await
+            }
             Some(id) => {
                 let profile = self.profile(&id)?;
+                self.team_allows_server(&profile.server_url)?;
                 self.resume(profile).await
             }
         };

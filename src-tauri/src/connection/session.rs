@@ -44,6 +44,7 @@ impl Connection {
     /// (or, when there is none, stays in memory and the status says so).
     pub async fn sign_in(&self, input: PasswordSignIn) -> AppResult<ConnectionStatus> {
         parse_server_url(&input.server_url)?;
+        self.team_allows_server(&input.server_url)?;
         if input.email.trim().is_empty() {
             return Err(AppError::validation(
                 "email",
@@ -65,6 +66,7 @@ impl Connection {
     /// platform); the key is kept like a session token.
     pub async fn sign_in_with_key(&self, input: AdminKeySignIn) -> AppResult<ConnectionStatus> {
         parse_server_url(&input.server_url)?;
+        self.team_allows_server(&input.server_url)?;
         if input.api_key.0.expose().trim().is_empty() {
             return Err(AppError::validation("api_key", "paste the Admin API key"));
         }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::keychain::Remembered;
 use crate::remote::{OfflineInfo, Profile};
+use crate::team::TeamPolicy;
 
 use super::{Connection, Current};
 
@@ -35,11 +36,23 @@ pub struct ConnectionStatus {
     pub offline: Option<OfflineInfo>,
     /// Why the window is signed out, when it did not ask to be.
     pub notice: Option<String>,
+    /// The team's rules, when the installation has any: the sign-in screen
+    /// starts at its server, and offers the local store only if allowed.
+    pub team: Option<TeamPolicy>,
 }
 
 impl Connection {
     pub async fn status(&self) -> ConnectionStatus {
-        let profiles = self.saved.lock().expect("profiles lock").profiles.clone();
+        // Profiles on servers the team does not allow are not offered.
+        let profiles: Vec<Profile> = self
+            .saved
+            .lock()
+            .expect("profiles lock")
+            .profiles
+            .iter()
+            .filter(|p| self.team_allows_server(&p.server_url).is_ok())
+            .cloned()
+            .collect();
         let slot = self.slot.read().await;
         let (kind, profile, remembered, offline, notice) = match &slot.current {
             Current::Local(_) | Current::Broken(_) => {
@@ -71,6 +84,7 @@ impl Connection {
             remembered,
             offline,
             notice,
+            team: self.team.clone(),
         }
     }
 }

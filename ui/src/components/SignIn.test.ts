@@ -133,3 +133,39 @@ describe('server address check', () => {
     expect(validateServerUrl('https://ada:secret@keydesk.example.com')).toMatch(/user name and password/);
   });
 });
+
+describe('a sign-in screen set up by a team', () => {
+  const team = {
+    source: '/etc/keydesk/team.json',
+    default_server_url: 'https://keys.acme.example',
+    allowed_servers: ['https://keys.acme.example'],
+    local_mode: false,
+    default_key_expiry_days: 30,
+    problem: null,
+  };
+
+  it('starts at the team’s server, says so, and offers no local store', async () => {
+    mockIPC(() => null);
+    const profile = { id: 'https://keys.acme.example ', server_url: 'https://keys.acme.example', account: '', credential: 'session' as const };
+    const page = render(SignIn, {
+      connection: status({ kind: 'signed_out', profile, profiles: [], team }),
+      onconnected: () => {},
+      oncancel: () => {},
+    });
+    expect(page.target.querySelector<HTMLInputElement>('#server-url')?.value).toBe('https://keys.acme.example');
+    expect(byTestId(page.target, 'sign-in-team')?.textContent).toContain('signs in only to https://keys.acme.example');
+    expect(byTestId(page.target, 'sign-in-cancel')).toBeNull();
+    page.destroy();
+  });
+
+  it('keeps "Use the local store" when the team allows it', async () => {
+    mockIPC(() => null);
+    const page = render(SignIn, {
+      connection: status({ kind: 'signed_out', profile: PROFILE, profiles: [PROFILE], team: { ...team, local_mode: true } }),
+      onconnected: () => {},
+      oncancel: () => {},
+    });
+    expect(byTestId(page.target, 'sign-in-cancel')?.textContent).toContain('Use the local store');
+    page.destroy();
+  });
+});

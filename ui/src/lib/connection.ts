@@ -63,3 +63,16 @@ export function profileLabel(profile: Profile): string {
 export function activeSource(connection: ConnectionStatus): string {
   return connection.kind === 'local' ? '' : (connection.profile?.id ?? '');
 }
+
+/** Whether the local store may be used: always, unless a team's settings turned it off (or could not be read). */
+export function localStoreAllowed(status: Pick<ConnectionStatus, 'team'>): boolean {
+  return status.team === null || (status.team.local_mode && status.team.problem === null);
+}
+
+/** The sentence a team-provisioned sign-in screen shows about its servers. */
+export function teamServersNote(status: Pick<ConnectionStatus, 'team'>): string | null {
+  const team = status.team;
+  if (!team || team.problem) return null;
+  const servers = team.allowed_servers.length > 0 ? `signs in only to ${team.allowed_servers.join(', ')}` : 'may sign in to any server';
+  return `Set up by your team: Keydesk ${servers}${team.local_mode ? '' : ', without a local store'}.`;
+}

@@ -91,3 +91,17 @@ describe('the expiry choices of a new key in the tray', () => {
     expect(policyMaxDays(90, 30)).toBe(30);
   });
 });
+
+describe('a team default expiry', () => {
+  it('is offered and chosen first when the policy allows it', () => {
+    const presets = expiryPresets(null, 14);
+    expect(presets.map((p) => p.days)).toEqual([14, 30, 90, null]);
+    expect(defaultPreset(presets, 14).days).toBe(14);
+  });
+
+  it('gives way to the policy maximum when it is longer', () => {
+    const presets = expiryPresets(60, 120);
+    expect(presets.map((p) => p.days)).toEqual([30, 60]);
+    expect(defaultPreset(presets, 120).days).toBe(60);
+  });
+});

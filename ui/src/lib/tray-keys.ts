@@ -71,8 +71,12 @@ export function policyMaxDays(orgMaxDays: number | null, workspaceMaxDays: numbe
  * the policy's maximum when there is one, and "never" only when there is
  * none (the backend would move a key without expiry to the maximum anyway).
  */
-export function expiryPresets(maxDays: number | null): ExpiryPreset[] {
-  const presets: ExpiryPreset[] = [30, 90]
+export function expiryPresets(maxDays: number | null, teamDays: number | null = null): ExpiryPreset[] {
+  const offered = [30, 90];
+  // A team's default expiry is offered too, when the policy allows it.
+  if (teamDays !== null && !offered.includes(teamDays)) offered.push(teamDays);
+  const presets: ExpiryPreset[] = offered
+    .sort((a, b) => a - b)
     .filter((days) => maxDays === null || days < maxDays)
     .map((days) => ({ id: `${days}`, label: `${days} days`, days }));
   if (maxDays === null) presets.push({ id: 'never', label: 'Never', days: null });
@@ -80,7 +84,11 @@ export function expiryPresets(maxDays: number | null): ExpiryPreset[] {
   return presets;
 }
 
-/** The preset chosen when the form opens: 90 days when allowed, else the longest offered. */
-export function defaultPreset(presets: readonly ExpiryPreset[]): ExpiryPreset {
-  return presets.find((p) => p.days === 90) ?? presets[presets.length - 1];
+/** The preset chosen when the form opens: the team's default expiry when it has one and it is offered, else 90 days when allowed, else the longest offered. */
+export function defaultPreset(presets: readonly ExpiryPreset[], teamDays: number | null = null): ExpiryPreset {
+  return (
+    (teamDays !== null ? presets.find((p) => p.days === teamDays) : undefined) ??
+    presets.find((p) => p.days === 90) ??
+    presets[presets.length - 1]
+  );
 }

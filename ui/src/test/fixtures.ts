@@ -74,5 +74,5 @@ export const PROFILE: Profile = {
 
 /** A connection status: the local store unless overridden. */
 export function connectionStatus(overrides: Partial<ConnectionStatus> = {}): ConnectionStatus {
-  return { kind: 'local', profile: null, profiles: [], remembered: null, offline: null, notice: null, ...overrides };
+  return { kind: 'local', profile: null, profiles: [], remembered: null, offline: null, notice: null, team: null, ...overrides };
 }

@@ -6,7 +6,7 @@ import { byTestId, click, render, type, waitFor } from '../test/dom';
 import { clipboardGuard } from '../lib/clipboard.svelte';
 import TrayApp from './TrayApp.svelte';
 
-const LOCAL: ConnectionStatus = { kind: 'local', profile: null, profiles: [], remembered: null, offline: null, notice: null };
+const LOCAL: ConnectionStatus = { kind: 'local', profile: null, profiles: [], remembered: null, offline: null, notice: null, team: null };
 
 function inDays(days: number): string {
   return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);

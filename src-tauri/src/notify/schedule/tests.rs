@@ -498,6 +498,7 @@ fn status(
         remembered: None,
         offline: None,
         notice,
+        team: None,
     }
 }
 

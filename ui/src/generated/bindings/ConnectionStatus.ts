@@ -3,6 +3,7 @@ import type { ConnectionKind } from "./ConnectionKind";
 import type { OfflineInfo } from "./OfflineInfo";
 import type { Profile } from "./Profile";
 import type { Remembered } from "./Remembered";
+import type { TeamPolicy } from "./TeamPolicy";
 
 /**
  * Everything the window needs to show the connection: the profile switcher,
@@ -24,4 +25,9 @@ offline: OfflineInfo | null,
 /**
  * Why the window is signed out, when it did not ask to be.
  */
-notice: string | null, };
+notice: string | null, 
+/**
+ * The team's rules, when the installation has any: the sign-in screen
+ * starts at its server, and offers the local store only if allowed.
+ */
+team: TeamPolicy | null, };
