@@ -61,6 +61,8 @@ PACKAGES=(
     xvfb xauth xdotool xclip imagemagick webkit2gtk-driver at-spi2-core
     # reading the .rpm the bundle test builds
     rpm
+    # the shell steps of the GitHub workflows, checked by actionlint
+    shellcheck
     # OS keychain (Secret Service over D-Bus, kernel keyutils)
     gnome-keyring dbus dbus-x11 libsecret-tools keyutils libdbus-1-dev
     # the store's PostgreSQL tests (server binaries + pg_trgm from contrib)

@@ -7,6 +7,8 @@
 #   setup       20 min  scripts/setup.sh (missing system packages, the Rust
 #                       toolchain pinned by rust-toolchain.toml, tauri-driver,
 #                       npm ci)
+#   workflows    3 min  scripts/check-workflows.sh: actionlint (pinned, from
+#                       PyPI) over .github/workflows
 #   ui build     5 min  npm run build in ui/ (the desktop app embeds ui/dist,
 #                       so this comes before anything that compiles the app)
 #   ui types     5 min  npm run check in ui/ (svelte-check: TypeScript in
@@ -173,6 +175,7 @@ stage() {
 }
 
 stage "setup"       20 bash scripts/setup.sh
+stage "workflows"    3 bash scripts/check-workflows.sh
 stage "ui build"     5 env -C ui npm run build
 stage "ui types"     5 env -C ui npm run check
 stage "ui tests"     5 env -C ui npm test

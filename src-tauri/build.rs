@@ -52,6 +52,9 @@ const COMMANDS: &[&str] = &[
     "start_at_login",
     "set_start_at_login",
     "open_main_window",
+    "updates_enabled",
+    "check_for_update",
+    "install_update",
     "get_preferences",
     "set_preferences",
 ];

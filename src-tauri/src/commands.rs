@@ -398,6 +398,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         crate::start_at_login::start_at_login,
         crate::start_at_login::set_start_at_login,
         crate::tray::open_main_window,
+        crate::updates::updates_enabled,
+        crate::updates::check_for_update,
+        crate::updates::install_update,
         crate::notify::commands::get_preferences,
         crate::notify::commands::set_preferences,
     ]

@@ -19,6 +19,7 @@ pub mod remote;
 pub mod start_at_login;
 pub mod team;
 pub mod tray;
+pub mod updates;
 
 use std::sync::Arc;
 
@@ -140,6 +141,8 @@ pub fn run() -> tauri::Result<()> {
         .invoke_handler(commands::handler())
         .on_window_event(tray::on_window_event)
         .setup(|app| {
+            // Release builds with an update key only; a dev build never updates.
+            let updates = updates::install_plugin(app.handle())?;
             let storage = AppStorage::of(app.handle());
             let data_dir = local::data_dir_from_env_or(|| storage.app_data_dir);
             if data_dir.is_none() {
@@ -184,7 +187,7 @@ pub fn run() -> tauri::Result<()> {
             // config), so no call from the UI can arrive before the backend.
             create_window(app, MAIN_WINDOW)?;
             create_window(app, tray::TRAY_WINDOW)?;
-            if let Err(e) = tray::install(app.handle(), &tray::profile_label(&status)) {
+            if let Err(e) = tray::install(app.handle(), &tray::profile_label(&status), updates) {
                 eprintln!("keydesk: no tray icon: {e}");
             }
             #[cfg(unix)]
@@ -257,6 +260,33 @@ mod tests {
         context.config_mut().identifier = config.identifier.clone();
         let app = mock_builder().build(context).expect("the app builds");
         AppStorage::of(app.handle())
+    }
+
+    /// The release overlay, merged over tauri.conf.json by release builds.
+    const RELEASE_CONFIG_FILE: &str = "tauri.release.conf.json";
+
+    #[test]
+    fn a_release_build_carries_the_updater_and_signed_bundles_and_a_dev_build_does_not() {
+        let mut release = read_json("tauri.conf.json");
+        merge(&mut release, read_json(RELEASE_CONFIG_FILE));
+        let release: tauri::Config = serde_json::from_value(release)
+            .expect("the release overlay makes a valid configuration");
+        let updater = release.plugins.0.get("updater").expect("plugins.updater");
+        assert!(updater.get("pubkey").is_some() && updater.get("endpoints").is_some());
+        assert!(
+            serde_json::to_value(&release.bundle.create_updater_artifacts).unwrap()
+                != serde_json::json!(false),
+            "release bundles come with update signatures"
+        );
+        // The key is not in the repository: the release workflow or
+        // scripts/team-build fills it in.
+        assert_eq!(updater["pubkey"], "");
+
+        let dev = build_config(true);
+        assert!(
+            !dev.plugins.0.contains_key("updater"),
+            "a dev build has no updater to update itself with"
+        );
     }
 
     #[test]

@@ -24,13 +24,18 @@ pub const TRAY_SHOWN: &str = "tray-shown";
 pub enum TrayAction {
     MyKeys,
     OpenKeydesk,
+    CheckForUpdates,
     Quit,
 }
 
+/// Event sent to the main window by "Check for updates…".
+pub const CHECK_FOR_UPDATES: &str = "check-for-updates";
+
 impl TrayAction {
-    const ALL: [TrayAction; 3] = [
+    const ALL: [TrayAction; 4] = [
         TrayAction::MyKeys,
         TrayAction::OpenKeydesk,
+        TrayAction::CheckForUpdates,
         TrayAction::Quit,
     ];
 
@@ -38,6 +43,7 @@ impl TrayAction {
         match self {
             TrayAction::MyKeys => "my-keys",
             TrayAction::OpenKeydesk => "open-keydesk",
+            TrayAction::CheckForUpdates => "check-for-updates",
             TrayAction::Quit => "quit",
         }
     }
@@ -46,6 +52,7 @@ impl TrayAction {
         match self {
             TrayAction::MyKeys => "My keys",
             TrayAction::OpenKeydesk => "Open Keydesk",
+            TrayAction::CheckForUpdates => "Check for updates…",
             TrayAction::Quit => "Quit",
         }
     }
@@ -77,8 +84,9 @@ pub fn profile_label(status: &ConnectionStatus) -> String {
 struct ProfileItem<R: Runtime>(MenuItem<R>);
 
 /// Puts the icon in the tray. Without a tray (some Linux desktops have
-/// none), the app still runs with its main window.
-pub fn install<R: Runtime>(app: &AppHandle<R>, profile: &str) -> tauri::Result<()> {
+/// none), the app still runs with its main window. "Check for updates…" is
+/// there only in builds that update themselves.
+pub fn install<R: Runtime>(app: &AppHandle<R>, profile: &str, updates: bool) -> tauri::Result<()> {
     let item = |action: TrayAction| {
         MenuItem::with_id(app, action.id(), action.label(), true, None::<&str>)
     };
@@ -91,9 +99,12 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, profile: &str) -> tauri::Result<(
             &PredefinedMenuItem::separator(app)?,
             &profile_item,
             &PredefinedMenuItem::separator(app)?,
-            &item(TrayAction::Quit)?,
         ],
     )?;
+    if updates {
+        menu.append(&item(TrayAction::CheckForUpdates)?)?;
+    }
+    menu.append(&item(TrayAction::Quit)?)?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Keydesk")
         .menu(&menu)
@@ -121,6 +132,12 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     match TrayAction::from_id(event.id().as_ref()) {
         Some(TrayAction::MyKeys) => show_tray_window(app),
         Some(TrayAction::OpenKeydesk) => show_main_window(app),
+        Some(TrayAction::CheckForUpdates) => {
+            show_main_window(app);
+            if let Err(e) = app.emit_to(MAIN_WINDOW, CHECK_FOR_UPDATES, ()) {
+                eprintln!("keydesk: cannot ask the main window to check for updates: {e}");
+            }
+        }
         Some(TrayAction::Quit) => app.exit(0),
         None => {}
     }
@@ -268,6 +285,9 @@ mod tests {
         }
         assert_eq!(TrayAction::from_id("profile"), None);
         let labels: Vec<_> = TrayAction::ALL.iter().map(|a| a.label()).collect();
-        assert_eq!(labels, ["My keys", "Open Keydesk", "Quit"]);
+        assert_eq!(
+            labels,
+            ["My keys", "Open Keydesk", "Check for updates…", "Quit"]
+        );
     }
 }

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The Linux installers, end to end: builds the .deb and .rpm of the dev build
-# with the Tauri CLI (reusing the app build's artifacts), checks what the
-# packages say about themselves (name, version, dependencies) and what they
-# hold (the binary, the desktop entry, the icons), installs the .deb with
-# dpkg, starts the installed app on a virtual display and waits for its
-# window, quits it, and removes the package again (also when a check fails).
+# The Linux installers, end to end, as a team makes them: a throwaway update
+# key (the Tauri CLI's signer), then scripts/team-build with a team.json that
+# turns the local store off, building the .deb and .rpm of the dev build
+# (reusing the app build's artifacts) with their update signatures. Checks
+# what the packages say about themselves (name, version, dependencies) and
+# what they hold (the binary, the desktop entry, the icons, the team's
+# settings), that each comes with a signature made for it, then installs the
+# .deb with dpkg, starts the installed app on a virtual display, waits for
+# its window, sees that the shipped team settings are in force (no local
+# store is created), quits it, and removes the package again (also when a
+# check fails).
 #
 #   bash tests/bundle/linux.sh
 #
@@ -59,13 +64,28 @@ product="${product//_/ }"
 package="$(tr '[:upper:] ' '[:lower:]-' <<<"$product")"
 echo "bundle: building the .deb and .rpm of $product $version (package $package)"
 
-# The UI is already in ui/dist (the test command's "ui build" stage), so the
-# CLI's own beforeBuildCommand is skipped.
+# A team's build: its settings, a throwaway update key, its server.
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/keydesk-bundle-XXXXXX")"
+xvfb_pid=""
+app_pid=""
+installed=""
+cleanup() {
+    if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
+    if [ -n "$xvfb_pid" ]; then kill "$xvfb_pid" 2>/dev/null || true; wait "$xvfb_pid" 2>/dev/null || true; fi
+    if [ -n "$installed" ]; then "${SUDO[@]}" dpkg -r "$package" >/dev/null 2>&1 || true; fi
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+team_server="https://keys.team.example"
+printf '{"local_mode": false, "default_key_expiry_days": 30}\n' >"$scratch/team.json"
+ui/node_modules/.bin/tauri signer generate --ci -p "" -w "$scratch/update.key" >/dev/null 2>&1 \
+    || fail "the Tauri CLI could not make a key pair"
 bundle_dir="$root/target/debug/bundle"
 rm -rf "$bundle_dir/deb" "$bundle_dir/rpm"
-ui/node_modules/.bin/tauri build --debug --bundles deb,rpm --ci \
-    --config tauri.dev.conf.json --config '{"build":{"beforeBuildCommand":""}}' \
-    >"$artifacts/build.log" 2>&1 || { tail -n 30 "$artifacts/build.log" >&2; fail "the bundle build failed"; }
+bash scripts/team-build --debug --team "$scratch/team.json" --server "$team_server" \
+    --key "$scratch/update.key" --pubkey "$scratch/update.key.pub" --out "$scratch/out" \
+    >"$artifacts/build.log" 2>&1 || { tail -n 30 "$artifacts/build.log" >&2; fail "scripts/team-build failed"; }
 deb="$(find "$bundle_dir/deb" -maxdepth 1 -name '*.deb' | head -n1)"
 rpm_file="$(find "$bundle_dir/rpm" -maxdepth 1 -name '*.rpm' | head -n1)"
 [ -f "$deb" ] || fail "no .deb in $bundle_dir/deb"
@@ -100,19 +120,18 @@ check ".rpm: requires WebKitGTK 4.1" matches "$rpm_requires" 'libwebkit2gtk-4\.1
 check ".rpm: holds the binary, desktop entry and icon" \
     bash -c 'grep -qx /usr/bin/keydesk <<<"$1" && grep -q "applications/.*\.desktop" <<<"$1" && grep -q "hicolor/128x128/apps/keydesk.png" <<<"$1"' _ "$rpm_files"
 
+# ------------------------------------------------------------ the team's additions
+shipped="$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "usr/lib/$product/team.json" 2>/dev/null || true)"
+check ".deb: ships the team's settings where the app reads them" contains "$shipped" '"local_mode": false'
+check ".deb: the shipped settings name the team's server" contains "$shipped" "\"default_server_url\": \"$team_server\""
+for package_file in "$deb" "$rpm_file"; do
+    name="$(basename "$package_file")"
+    signature="$(base64 -d "$package_file.sig" 2>/dev/null || true)"
+    check "$name: comes with an update signature made for it" \
+        bash -c 'grep -q "^untrusted comment: signature from tauri secret key" <<<"$1" && grep -qF "file:$2" <<<"$1" && grep -qF "version:$3" <<<"$1"' _ "$signature" "$name" "$version"
+done
+
 # ------------------------------------------------------------ install, start, remove
-scratch="$(mktemp -d "${TMPDIR:-/tmp}/keydesk-bundle-XXXXXX")"
-xvfb_pid=""
-app_pid=""
-installed=""
-cleanup() {
-    if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
-    if [ -n "$xvfb_pid" ]; then kill "$xvfb_pid" 2>/dev/null || true; wait "$xvfb_pid" 2>/dev/null || true; fi
-    if [ -n "$installed" ]; then "${SUDO[@]}" dpkg -r "$package" >/dev/null 2>&1 || true; fi
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 "${SUDO[@]}" dpkg -i "$deb" >"$artifacts/dpkg-install.log" 2>&1 && installed=1
 check ".deb: dpkg installs it" test -n "$installed"
@@ -140,6 +159,8 @@ if [ -n "$installed" ]; then
     done
 fi
 check "the installed app opens its main window" test -n "$window"
+check "the installed app follows the shipped team settings (no local store made)" \
+    test ! -e "$scratch/data/keydesk.sqlite3"
 if [ -n "$window" ]; then
     sleep 1
     DISPLAY=":${display}" import -window root "$artifacts/installed-app.png" 2>/dev/null || true
@@ -151,7 +172,24 @@ if [ -n "$window" ]; then
     app_pid=""
 fi
 
+# The control: the same install, told by KEYDESK_TEAM_FILE (which comes
+# before the shipped file) that the local store is allowed, makes it.
 if [ -n "$installed" ]; then
+    printf '{"local_mode": true}\n' >"$scratch/local-allowed.json"
+    env -i PATH=/usr/bin:/bin DISPLAY=":${display}" HOME="$scratch/home" KEYDESK_DATA_DIR="$scratch/data" \
+        KEYDESK_TEAM_FILE="$scratch/local-allowed.json" \
+        WEBKIT_DISABLE_DMABUF_RENDERER=1 WEBKIT_DISABLE_COMPOSITING_MODE=1 \
+        keydesk >"$artifacts/app-local.log" 2>&1 &
+    app_pid=$!
+    for _ in $(seq 1 300); do
+        [ -e "$scratch/data/keydesk.sqlite3" ] && break
+        kill -0 "$app_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    check "the control: with the local store allowed, the same install makes it" test -e "$scratch/data/keydesk.sqlite3"
+    kill -TERM "$app_pid" 2>/dev/null || true
+    wait "$app_pid" 2>/dev/null || true
+    app_pid=""
     "${SUDO[@]}" dpkg -r "$package" >"$artifacts/dpkg-remove.log" 2>&1 && installed=""
 fi
 check ".deb: dpkg removes it" test -z "$installed"

@@ -52,6 +52,7 @@ import type { RateLimits } from './generated/bindings/RateLimits';
 import type { Remembered } from './generated/bindings/Remembered';
 import type { SecretCopied } from './generated/bindings/SecretCopied';
 import type { UnavailableReason } from './generated/bindings/UnavailableReason';
+import type { UpdateOffer } from './generated/bindings/UpdateOffer';
 import type { User } from './generated/bindings/User';
 import type { Workspace } from './generated/bindings/Workspace';
 import type { WorkspaceMember } from './generated/bindings/WorkspaceMember';
@@ -108,6 +109,7 @@ export type {
   Remembered,
   SecretCopied,
   UnavailableReason,
+  UpdateOffer,
   User,
   Workspace,
   WorkspaceMember,
@@ -398,4 +400,24 @@ export function setStartAtLogin(enabled: boolean): Promise<boolean> {
 /** Brings the main window forward and hides the tray window (the tray's "Open Keydesk"). */
 export function openMainWindow(): Promise<void> {
   return call('open_main_window');
+}
+
+/** Whether this build updates itself (release builds with an update key). */
+export function updatesEnabled(): Promise<boolean> {
+  return call('updates_enabled');
+}
+
+/** Asks the update feed for a newer version; null when this is the latest. */
+export function checkForUpdate(): Promise<UpdateOffer | null> {
+  return call('check_for_update');
+}
+
+/** Installs `version` after the user agreed: download, signature check, install, restart. */
+export function installUpdate(version: string): Promise<void> {
+  return call('install_update', { version });
+}
+
+/** The tray menu's "Check for updates…". */
+export async function onCheckForUpdates(handler: () => void): Promise<() => void> {
+  return listen('check-for-updates', () => handler());
 }
