@@ -86,6 +86,7 @@ rm -rf "$bundle_dir/deb" "$bundle_dir/rpm"
 bash scripts/team-build --debug --team "$scratch/team.json" --server "$team_server" \
     --key "$scratch/update.key" --pubkey "$scratch/update.key.pub" --out "$scratch/out" \
     >"$artifacts/build.log" 2>&1 || { tail -n 30 "$artifacts/build.log" >&2; fail "scripts/team-build failed"; }
+check "team-build leaves no team settings beside the dev binary" test ! -e "$root/target/debug/team.json"
 deb="$(find "$bundle_dir/deb" -maxdepth 1 -name '*.deb' | head -n1)"
 rpm_file="$(find "$bundle_dir/rpm" -maxdepth 1 -name '*.rpm' | head -n1)"
 [ -f "$deb" ] || fail "no .deb in $bundle_dir/deb"
