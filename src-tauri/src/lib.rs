@@ -74,7 +74,10 @@ const TEST_OPEN_TRAY_WINDOW: &str = "KEYDESK_TEST_OPEN_TRAY_WINDOW";
 const TEST_DARK_THEME_ARG: &str = "--test-dark-theme";
 
 /// A window of tauri.conf.json, created now (they all say `"create": false`).
-fn create_window(app: &tauri::App, label: &str) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) fn create_window<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    label: &str,
+) -> Result<tauri::WebviewWindow<R>, Box<dyn std::error::Error>> {
     let config = app
         .config()
         .app
@@ -83,8 +86,7 @@ fn create_window(app: &tauri::App, label: &str) -> Result<(), Box<dyn std::error
         .find(|w| w.label == label)
         .cloned()
         .ok_or_else(|| format!("tauri.conf.json has no window labelled {label:?}"))?;
-    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
-    Ok(())
+    Ok(tauri::WebviewWindowBuilder::from_config(app, &config)?.build()?)
 }
 
 /// What is restored of the main window at start: size, position, maximized
@@ -183,10 +185,11 @@ pub fn run() -> tauri::Result<()> {
             notify::start(app.handle(), connection.clone(), data_dir);
             app.manage(connection.clone() as Arc<dyn Backend>);
             app.manage(connection);
-            // The windows are created only now (`"create": false` in the
-            // config), so no call from the UI can arrive before the backend.
-            create_window(app, MAIN_WINDOW)?;
-            create_window(app, tray::TRAY_WINDOW)?;
+            // The main window is created only now (`"create": false` in the
+            // config), so no call from the UI can arrive before the backend;
+            // the tray window when it is first asked for (tray.rs), so that
+            // a start pays for one web view, not two.
+            create_window(app.handle(), MAIN_WINDOW)?;
             if let Err(e) = tray::install(app.handle(), &tray::profile_label(&status), updates) {
                 eprintln!("keydesk: no tray icon: {e}");
             }

@@ -177,10 +177,24 @@ fn bring_up<R: Runtime>(window: &WebviewWindow<R>) {
     }
 }
 
+/// The tray window, created the first time it is asked for.
+fn tray_window<R: Runtime>(app: &AppHandle<R>) -> Option<WebviewWindow<R>> {
+    if let Some(window) = app.get_webview_window(TRAY_WINDOW) {
+        return Some(window);
+    }
+    match crate::create_window(app, TRAY_WINDOW) {
+        Ok(window) => Some(window),
+        Err(e) => {
+            eprintln!("keydesk: cannot open the tray window: {e}");
+            None
+        }
+    }
+}
+
 /// Shows the tray window beside the tray icon, or in the screen's top-right
 /// corner when the tray never said where it is.
 pub fn show_tray_window<R: Runtime>(app: &AppHandle<R>) {
-    let Some(window) = app.get_webview_window(TRAY_WINDOW) else {
+    let Some(window) = tray_window(app) else {
         return;
     };
     if window.move_window(Position::TrayCenter).is_ok() {

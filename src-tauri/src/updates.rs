@@ -78,16 +78,19 @@ fn explain(error: UpdaterError) -> AppError {
     }
 }
 
-/// Asks the feed for a newer version; `None` when this one is the latest.
-pub async fn check<R: Runtime>(app: &AppHandle<R>) -> AppResult<Option<UpdateOffer>> {
+/// What the feed offers now, if newer than this version.
+async fn newer<R: Runtime>(app: &AppHandle<R>) -> AppResult<Option<tauri_plugin_updater::Update>> {
     enabled(app)?;
-    let update = app
-        .updater()
+    app.updater()
         .map_err(explain)?
         .check()
         .await
-        .map_err(explain)?;
-    Ok(update.map(|update| UpdateOffer {
+        .map_err(explain)
+}
+
+/// Asks the feed for a newer version; `None` when this one is the latest.
+pub async fn check<R: Runtime>(app: &AppHandle<R>) -> AppResult<Option<UpdateOffer>> {
+    Ok(newer(app).await?.map(|update| UpdateOffer {
         version: update.version.clone(),
         current_version: update.current_version.clone(),
         notes: update.body.clone(),
@@ -101,13 +104,8 @@ pub async fn download_verified<R: Runtime>(
     app: &AppHandle<R>,
     version: &str,
 ) -> AppResult<(tauri_plugin_updater::Update, Vec<u8>)> {
-    enabled(app)?;
-    let update = app
-        .updater()
-        .map_err(explain)?
-        .check()
-        .await
-        .map_err(explain)?
+    let update = newer(app)
+        .await?
         .ok_or_else(|| AppError::validation("version", "there is no newer version to install"))?;
     if update.version != version {
         return Err(AppError::validation(

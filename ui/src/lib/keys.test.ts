@@ -3,6 +3,8 @@ import { apiKey } from '../test/fixtures';
 import {
   bulkConsequence,
   emptyFilterForm,
+  envFileSavedMessage,
+  explainNewKeyError,
   graceSeconds,
   nextSort,
   toKeyFilter,
@@ -71,5 +73,22 @@ describe('actions, bulk and rotation', () => {
     expect(graceSeconds('31', 'days')).toBeNull();
     expect(graceSeconds('0', 'hours')).toBeNull();
     expect(graceSeconds('', 'hours')).toBeNull();
+  });
+});
+
+describe('a refused key creation', () => {
+  it('goes next to the field the backend names, or above the form', async () => {
+    const { BackendError } = await import('../api');
+    expect(explainNewKeyError(new BackendError('validation', 'too long', 'name'))).toEqual({ field: 'name', message: 'too long' });
+    expect(explainNewKeyError(new BackendError('validation', 'in the past', 'expiration_date'))).toEqual({ field: 'expiration', message: 'in the past' });
+    expect(explainNewKeyError(new BackendError('forbidden', 'not a member'))).toEqual({ form: 'Not allowed: not a member' });
+    expect(explainNewKeyError(new BackendError('validation', 'odd', 'unknown_field'))).toEqual({ form: 'odd' });
+  });
+});
+
+describe('saving a key to a .env file', () => {
+  it('says whether the variable was added or replaced, and when the file is new', () => {
+    expect(envFileSavedMessage({ path: '/p/.env', created: true, replaced: false })).toBe('Added MISTRAL_API_KEY to /p/.env (new file, readable only by you).');
+    expect(envFileSavedMessage({ path: '/p/.env', created: false, replaced: true })).toBe('Replaced MISTRAL_API_KEY in /p/.env.');
   });
 });

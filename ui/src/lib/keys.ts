@@ -1,10 +1,10 @@
 // The keys table's logic, kept out of the component so it can be tested:
 // turning the filter form into a backend `KeyFilter`, the column-header sort
-// cycle, the virtual window, why an action is unavailable, and what a failed
-// key action says.
+// cycle, the virtual window, why an action is unavailable, what a failed
+// key action or key creation says, and what saving a key to a .env file did.
 
 import { BackendError } from '../api';
-import type { ActionAvailability, ApiKey, KeyFilter, KeyProduct, KeySort, KeySortColumn, KeyStatus, Uuid } from '../api';
+import type { ActionAvailability, ApiKey, EnvFileSaved, KeyFilter, KeyProduct, KeySort, KeySortColumn, KeyStatus, Uuid } from '../api';
 
 export interface KeyFilterForm {
   search: string;
@@ -101,4 +101,29 @@ export function graceSeconds(amount: string, unit: 'hours' | 'days'): number | n
   if (amount.trim() === '' || !Number.isInteger(n) || n < 1) return null;
   const seconds = n * (unit === 'hours' ? 3600 : 86400);
   return seconds <= 30 * 86400 ? seconds : null;
+}
+
+/** The new-key forms' fields, by the backend's field names. */
+const NEW_KEY_FIELD: Record<string, string> = {
+  name: 'name',
+  expiration: 'expiration',
+  expiration_date: 'expiration',
+  workspace_id: 'workspace',
+  connector_scope: 'scope',
+  product: 'product',
+};
+
+/** Where a refused key creation is shown: next to the form field it names, or above the form. */
+export function explainNewKeyError(e: unknown): { field: string; message: string } | { form: string } {
+  const err = e instanceof BackendError ? e : new BackendError('internal', String(e));
+  const field = err.field ? NEW_KEY_FIELD[err.field] : undefined;
+  if (err.code === 'validation' && field) return { field, message: err.message };
+  if (err.code === 'forbidden') return { form: `Not allowed: ${err.message}` };
+  return { form: err.message };
+}
+
+/** What saving a key to a .env file did, in words. */
+export function envFileSavedMessage(saved: EnvFileSaved, variable = 'MISTRAL_API_KEY'): string {
+  const did = saved.replaced ? `Replaced ${variable} in` : `Added ${variable} to`;
+  return `${did} ${saved.path}${saved.created ? ' (new file, readable only by you)' : ''}.`;
 }
