@@ -65,15 +65,19 @@ function pssTree(root) {
     for (const [pid, parent] of byParent) if (parent === tree[i]) tree.push(pid);
   }
   let total = 0;
+  const parts = {};
   for (const pid of tree) {
     try {
       const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-      total += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+      const kb = Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+      const name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      parts[name] = (parts[name] ?? 0) + kb;
+      total += kb;
     } catch {
       // gone, or not ours to read
     }
   }
-  return { kb: total, processes: tree.length };
+  return { kb: total, processes: tree.length, parts };
 }
 
 async function once(app) {
@@ -110,7 +114,9 @@ for (const app of APPS) {
     start: median(runs.map((r) => r.startMs)),
     pss: median(runs.map((r) => r.kb)),
     processes: median(runs.map((r) => r.processes)),
+    parts: Object.fromEntries(Object.keys(runs[0].parts).map((name) => [name, median(runs.map((r) => r.parts[name] ?? 0))])),
   };
-  console.log(`${app.name}: start ${summary[app.name].start.toFixed(0)} ms, PSS ${(summary[app.name].pss / 1024).toFixed(1)} MiB over ${summary[app.name].processes} processes (median of ${ROUNDS})`);
+  const parts = Object.entries(summary[app.name].parts).map(([name, kb]) => `${name} ${(kb / 1024).toFixed(1)}`).join(', ');
+  console.log(`${app.name}: start ${summary[app.name].start.toFixed(0)} ms, PSS ${(summary[app.name].pss / 1024).toFixed(1)} MiB over ${summary[app.name].processes} processes (${parts} MiB; median of ${ROUNDS})`);
 }
 console.log(`ratio: start ${(summary.Keydesk.start / summary.floor.start).toFixed(2)}x (goal <= 1.2x), memory ${(summary.Keydesk.pss / summary.floor.pss).toFixed(2)}x (goal <= 1.25x)`);
