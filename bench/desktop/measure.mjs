@@ -10,23 +10,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 
-const WEBDRIVER_URL = (process.env.WEBDRIVER_URL ?? 'http://127.0.0.1:4444').replace(/\/$/, '');
+import { wd } from '../../tests/e2e/driver.mjs';
+
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const APPS = [
   { name: 'Keydesk', bin: process.env.BENCH_APP, ready: '[data-testid="nav-keys"]' },
   { name: 'floor', bin: process.env.BENCH_FLOOR, ready: '#ready' },
 ];
-
-async function wd(method, path, body) {
-  const r = await fetch(`${WEBDRIVER_URL}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const payload = await r.json();
-  if (!r.ok || payload.value?.error) throw new Error(`${method} ${path}: ${payload.value?.message ?? r.status}`);
-  return payload.value;
-}
 
 /** pid -> parent pid, for every process. */
 function parents() {
