@@ -6,6 +6,7 @@
 //! window or a quit cannot leave a key behind.
 
 use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,20 +54,11 @@ struct Copied {
 }
 
 /// The copied secret awaiting its clearing; one per app.
+#[derive(Default)]
 pub struct SecretClipboard {
     hasher: RandomState,
     last: Mutex<Option<Copied>>,
-    copies: Mutex<u64>,
-}
-
-impl Default for SecretClipboard {
-    fn default() -> Self {
-        SecretClipboard {
-            hasher: RandomState::new(),
-            last: Mutex::new(None),
-            copies: Mutex::new(0),
-        }
-    }
+    copies: AtomicU64,
 }
 
 impl SecretClipboard {
@@ -74,11 +66,7 @@ impl SecretClipboard {
     /// [`SecretClipboard::clear_copy`] takes to clear it later.
     pub fn copy(&self, clipboard: &dyn ClipboardText, secret: &str) -> Result<u64, String> {
         clipboard.write(secret)?;
-        let number = {
-            let mut copies = self.copies.lock().expect("clipboard lock");
-            *copies += 1;
-            *copies
-        };
+        let number = self.copies.fetch_add(1, Ordering::Relaxed) + 1;
         *self.last.lock().expect("clipboard lock") = Some(Copied {
             print: self.hasher.hash_one(secret),
             number,
