@@ -132,12 +132,7 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     match TrayAction::from_id(event.id().as_ref()) {
         Some(TrayAction::MyKeys) => show_tray_window(app),
         Some(TrayAction::OpenKeydesk) => show_main_window(app),
-        Some(TrayAction::CheckForUpdates) => {
-            show_main_window(app);
-            if let Err(e) = app.emit_to(MAIN_WINDOW, CHECK_FOR_UPDATES, ()) {
-                eprintln!("keydesk: cannot ask the main window to check for updates: {e}");
-            }
-        }
+        Some(TrayAction::CheckForUpdates) => show_main_window_for(app, CHECK_FOR_UPDATES, ()),
         Some(TrayAction::Quit) => app.exit(0),
         None => {}
     }
@@ -214,6 +209,18 @@ pub fn show_tray_window<R: Runtime>(app: &AppHandle<R>) {
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
         bring_up(&window);
+    }
+}
+
+/// Brings the main window up and sends it `event` (what to show or do).
+pub fn show_main_window_for<R: Runtime, S: serde::Serialize + Clone>(
+    app: &AppHandle<R>,
+    event: &str,
+    payload: S,
+) {
+    show_main_window(app);
+    if let Err(e) = app.emit_to(MAIN_WINDOW, event, payload) {
+        eprintln!("keydesk: cannot send {event} to the main window: {e}");
     }
 }
 

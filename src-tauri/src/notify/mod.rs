@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use keydesk_core::model::{ApiKey, KeyFilter, KeyStatus};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -137,7 +137,7 @@ pub fn start<R: Runtime>(
             .zip(clicked.upgrade())
             .and_then(|(shown, notifier)| notifier.target(shown.id()));
         if let Some(target) = target {
-            open_view(&handle, &target);
+            crate::tray::show_main_window_for(&handle, OPEN_VIEW, target);
         }
     });
     if let Err(e) = registered {
@@ -151,14 +151,6 @@ pub fn start<R: Runtime>(
 pub fn connection_changed<R: Runtime>(app: &AppHandle<R>) {
     if let Some(notifier) = app.try_state::<Arc<Notifier>>() {
         notifier.wake.notify_one();
-    }
-}
-
-/// Brings the main window up and tells it which view to open.
-fn open_view<R: Runtime>(app: &AppHandle<R>, target: &NotificationTarget) {
-    crate::tray::show_main_window(app);
-    if let Err(e) = app.emit_to(crate::MAIN_WINDOW, OPEN_VIEW, target) {
-        eprintln!("keydesk: cannot tell the window what to open: {e}");
     }
 }
 
