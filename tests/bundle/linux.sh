@@ -145,13 +145,21 @@ Xvfb ":${display}" -screen 0 1280x800x24 -nolisten tcp >"$artifacts/xvfb.log" 2>
 xvfb_pid=$!
 for _ in $(seq 1 100); do [ -e "/tmp/.X11-unix/X${display}" ] && break; sleep 0.05; done
 
+# start_installed LOG [VAR=VALUE...]: the installed app on the virtual
+# display, in a clean environment with a scratch home and data folder.
+start_installed() {
+    local log="$1"
+    shift
+    env -i PATH=/usr/bin:/bin DISPLAY=":${display}" HOME="$scratch/home" KEYDESK_DATA_DIR="$scratch/data" \
+        WEBKIT_DISABLE_DMABUF_RENDERER=1 WEBKIT_DISABLE_COMPOSITING_MODE=1 "$@" \
+        keydesk >"$log" 2>&1 &
+    app_pid=$!
+}
+
 window=""
 if [ -n "$installed" ]; then
     mkdir -p "$scratch/home" "$scratch/data"
-    env -i PATH=/usr/bin:/bin DISPLAY=":${display}" HOME="$scratch/home" KEYDESK_DATA_DIR="$scratch/data" \
-        WEBKIT_DISABLE_DMABUF_RENDERER=1 WEBKIT_DISABLE_COMPOSITING_MODE=1 \
-        keydesk >"$artifacts/app.log" 2>&1 &
-    app_pid=$!
+    start_installed "$artifacts/app.log"
     for _ in $(seq 1 300); do
         window="$(DISPLAY=":${display}" xdotool search --onlyvisible --name '^Keydesk$' 2>/dev/null | head -n1 || true)"
         [ -n "$window" ] && break
@@ -177,11 +185,7 @@ fi
 # before the shipped file) that the local store is allowed, makes it.
 if [ -n "$installed" ]; then
     printf '{"local_mode": true}\n' >"$scratch/local-allowed.json"
-    env -i PATH=/usr/bin:/bin DISPLAY=":${display}" HOME="$scratch/home" KEYDESK_DATA_DIR="$scratch/data" \
-        KEYDESK_TEAM_FILE="$scratch/local-allowed.json" \
-        WEBKIT_DISABLE_DMABUF_RENDERER=1 WEBKIT_DISABLE_COMPOSITING_MODE=1 \
-        keydesk >"$artifacts/app-local.log" 2>&1 &
-    app_pid=$!
+    start_installed "$artifacts/app-local.log" KEYDESK_TEAM_FILE="$scratch/local-allowed.json"
     for _ in $(seq 1 300); do
         [ -e "$scratch/data/keydesk.sqlite3" ] && break
         kill -0 "$app_pid" 2>/dev/null || break
